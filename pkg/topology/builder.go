@@ -1,0 +1,205 @@
+package topology
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+)
+
+// Key prefixes below the etcd prefix P.
+const (
+	CellsPrefix     = "cells/"
+	KeyspacesPrefix = "keyspaces/"
+	TabletsPrefix   = "tablets/"
+	RulesKey        = "routing/keyspace_rules"
+)
+
+// Builder accumulates records key by key and builds immutable Topology
+// values. It decodes a record only when it is put, and a Build re-creates
+// only the shards touched since the previous Build. A Builder is not safe
+// for concurrent use.
+type Builder struct {
+	cells    map[string]Cell
+	policies map[string]*Keyspace // from keyspace records
+	defaults map[string]*Keyspace // for keyspaces with tablets but no record
+	tablets  map[string]*Tablet   // valid tablets by alias
+	byShard  map[ShardKey]map[string]*Tablet
+	rules    []RoutingRule
+	problems map[string]error
+	dirty    map[ShardKey]bool
+	prev     *Topology
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{
+		cells:    map[string]Cell{},
+		policies: map[string]*Keyspace{},
+		defaults: map[string]*Keyspace{},
+		tablets:  map[string]*Tablet{},
+		byShard:  map[ShardKey]map[string]*Tablet{},
+		problems: map[string]error{},
+		dirty:    map[ShardKey]bool{},
+	}
+}
+
+// Reset forgets every record, for a full re-list. The next Build still
+// shares unchanged shards with the previous Topology.
+func (b *Builder) Reset() {
+	prev := b.prev
+	for k := range b.byShard {
+		b.dirty[k] = true
+	}
+	dirty := b.dirty
+	*b = *NewBuilder()
+	b.prev, b.dirty = prev, dirty
+}
+
+// Put applies the value of a key (relative to the etcd prefix). It returns
+// the validation error, if any; the error is also kept as a Problem of the
+// next Topology until the key is put with a valid value or deleted. Keys
+// outside the known layout are ignored.
+func (b *Builder) Put(key string, value []byte) error {
+	delete(b.problems, key)
+	var err error
+	switch {
+	case strings.HasPrefix(key, CellsPrefix):
+		var c Cell
+		if c, err = DecodeCell(strings.TrimPrefix(key, CellsPrefix), value); err == nil {
+			b.cells[c.Name] = c
+			b.markAll()
+		}
+	case strings.HasPrefix(key, KeyspacesPrefix):
+		var ks *Keyspace
+		if ks, err = DecodeKeyspace(strings.TrimPrefix(key, KeyspacesPrefix), value); err == nil {
+			b.policies[ks.Name] = ks
+		}
+	case strings.HasPrefix(key, TabletsPrefix):
+		alias := strings.TrimPrefix(key, TabletsPrefix)
+		b.removeTablet(alias)
+		var t *Tablet
+		if t, err = DecodeTablet(alias, value); err == nil {
+			b.addTablet(t)
+		}
+	case key == RulesKey:
+		var rules []RoutingRule
+		if rules, err = DecodeRoutingRules(value); err == nil {
+			b.rules = rules
+		}
+	}
+	if err != nil {
+		b.problems[key] = err
+	}
+	return err
+}
+
+// Delete removes a key (relative to the etcd prefix).
+func (b *Builder) Delete(key string) {
+	delete(b.problems, key)
+	switch {
+	case strings.HasPrefix(key, CellsPrefix):
+		delete(b.cells, strings.TrimPrefix(key, CellsPrefix))
+		b.markAll()
+	case strings.HasPrefix(key, KeyspacesPrefix):
+		delete(b.policies, strings.TrimPrefix(key, KeyspacesPrefix))
+	case strings.HasPrefix(key, TabletsPrefix):
+		b.removeTablet(strings.TrimPrefix(key, TabletsPrefix))
+	case key == RulesKey:
+		b.rules = nil
+	}
+}
+
+func (b *Builder) addTablet(t *Tablet) {
+	k := ShardKey{t.Keyspace, t.Shard}
+	if b.byShard[k] == nil {
+		b.byShard[k] = map[string]*Tablet{}
+	}
+	b.byShard[k][t.Alias] = t
+	b.tablets[t.Alias] = t
+	b.dirty[k] = true
+}
+
+func (b *Builder) removeTablet(alias string) {
+	t, ok := b.tablets[alias]
+	if !ok {
+		return
+	}
+	k := ShardKey{t.Keyspace, t.Shard}
+	delete(b.tablets, alias)
+	delete(b.byShard[k], alias)
+	if len(b.byShard[k]) == 0 {
+		delete(b.byShard, k)
+	}
+	b.dirty[k] = true
+}
+
+// markAll marks every shard changed: cell placement affects all of them.
+func (b *Builder) markAll() {
+	for k := range b.byShard {
+		b.dirty[k] = true
+	}
+}
+
+// Build returns the Topology of everything put so far, at revision rev.
+// The result shares unchanged *Shard and *Keyspace values with the previous
+// Build's result.
+func (b *Builder) Build(rev int64) *Topology {
+	t := &Topology{
+		Revision:  rev,
+		Cells:     maps.Clone(b.cells),
+		Keyspaces: make(map[string]*Keyspace, len(b.policies)),
+		Shards:    make(map[ShardKey]*Shard, len(b.byShard)),
+		Rules:     b.rules,
+	}
+	for k, s := range b.prev.shards() {
+		if !b.dirty[k] {
+			t.Shards[k] = s
+		}
+	}
+	for k := range b.dirty {
+		if tablets, ok := b.byShard[k]; ok {
+			t.Shards[k] = newShard(k, tablets)
+		}
+	}
+	clear(b.dirty)
+	maps.Copy(t.Keyspaces, b.policies)
+	for k := range t.Shards {
+		if _, ok := t.Keyspaces[k.Keyspace]; ok {
+			continue
+		}
+		ks, ok := b.defaults[k.Keyspace]
+		if !ok {
+			ks = DefaultKeyspace(k.Keyspace)
+			b.defaults[k.Keyspace] = ks
+		}
+		t.Keyspaces[k.Keyspace] = ks
+	}
+	for key, err := range b.problems {
+		t.Problems = append(t.Problems, Problem{Key: key, Err: err})
+	}
+	sort.Slice(t.Problems, func(i, j int) bool { return t.Problems[i].Key < t.Problems[j].Key })
+	b.prev = t
+	return t
+}
+
+func (t *Topology) shards() map[ShardKey]*Shard {
+	if t == nil {
+		return nil
+	}
+	return t.Shards
+}
+
+func newShard(k ShardKey, tablets map[string]*Tablet) *Shard {
+	r, err := ParseShardName(k.Shard)
+	if err != nil {
+		// Tablets are validated before they reach a shard.
+		panic(fmt.Sprintf("topology: shard %s: %v", k, err))
+	}
+	s := &Shard{Keyspace: k.Keyspace, Name: k.Shard, Range: r, Tablets: make([]*Tablet, 0, len(tablets))}
+	for _, t := range tablets {
+		s.Tablets = append(s.Tablets, t)
+	}
+	sort.Slice(s.Tablets, func(i, j int) bool { return s.Tablets[i].Alias < s.Tablets[j].Alias })
+	return s
+}

@@ -1,0 +1,196 @@
+package topology
+
+import (
+	"sort"
+	"time"
+)
+
+// TabletType is a Vitess tablet type. Only Primary, Replica and Rdonly are
+// ever routed; the other Vitess types are valid records that receive no
+// traffic.
+type TabletType string
+
+// Tablet types. Decoding lower-cases the record's value.
+const (
+	TypePrimary      TabletType = "primary"
+	TypeReplica      TabletType = "replica"
+	TypeRdonly       TabletType = "rdonly"
+	TypeSpare        TabletType = "spare"
+	TypeBackup       TabletType = "backup"
+	TypeRestore      TabletType = "restore"
+	TypeDrained      TabletType = "drained"
+	TypeExperimental TabletType = "experimental"
+)
+
+// Routable reports whether tablets of this type may receive traffic.
+func (t TabletType) Routable() bool {
+	return t == TypePrimary || t == TypeReplica || t == TypeRdonly
+}
+
+// ServingState is a tablet's self-reported serving state.
+type ServingState string
+
+// Serving states.
+const (
+	StateServing    ServingState = "SERVING"
+	StateNotServing ServingState = "NOT_SERVING"
+	StateDraining   ServingState = "DRAINING"
+)
+
+// Replication modes of a replica.
+const (
+	ReplicationSemiSync = "semi-sync"
+	ReplicationAsync    = "async"
+)
+
+// DefaultTabletWeight is a tablet's relative capacity when its record names none.
+const DefaultTabletWeight = 100
+
+// Cell is a Vitess cell placed in a cloud locality.
+type Cell struct {
+	Name   string
+	Region string
+	Zone   string // defaults to Name
+}
+
+// Tablet is one validated tablet record.
+type Tablet struct {
+	Alias            string // <cell>-<uid>, the key suffix under P/tablets/
+	Keyspace         string
+	Shard            string
+	Type             TabletType
+	Cell             string
+	Hostname         string
+	PortMap          map[string]uint32
+	State            ServingState
+	HealthError      string
+	ReplicationLag   time.Duration
+	Replication      string // ReplicationSemiSync, ReplicationAsync or ""
+	SchemaVersion    string
+	PrimaryTermStart time.Time // zero when absent
+	ServingSince     time.Time // zero when absent
+	Weight           uint32    // 1..10000
+	Tags             map[string]string
+}
+
+// Keyspace is a keyspace and the routing policy the control plane honours
+// for it. A keyspace that has tablets but no policy record gets
+// DefaultKeyspace.
+type Keyspace struct {
+	Name                 string
+	Tenant               string
+	PortName             string
+	SchemaVersions       []string
+	Lag                  LagPolicy
+	ReadAfterWriteMaxLag time.Duration
+	Failover             FailoverPolicy
+	Ramp                 RampPolicy
+}
+
+// LagPolicy bounds replication lag for reads.
+type LagPolicy struct {
+	Degraded   time.Duration // above this an eligible replica is degraded
+	Max        time.Duration // above this a replica is not eligible...
+	MinServing int           // ...unless it is among the MinServing least lagged
+}
+
+// FailoverPolicy says where reads may go when the client's region has no
+// eligible tablet.
+type FailoverPolicy struct {
+	CrossRegion bool
+	RegionOrder map[string][]string // client region -> other regions, nearest first
+}
+
+// RampPolicy is the slow start of a tablet that becomes eligible.
+type RampPolicy struct {
+	Window           time.Duration
+	MinWeightPercent uint32
+}
+
+// DefaultKeyspace returns the policy of a keyspace with no policy record.
+func DefaultKeyspace(name string) *Keyspace {
+	return &Keyspace{
+		Name:                 name,
+		PortName:             "grpc",
+		Lag:                  LagPolicy{Degraded: 10 * time.Second, Max: 30 * time.Second, MinServing: 2},
+		ReadAfterWriteMaxLag: time.Second,
+		Failover:             FailoverPolicy{CrossRegion: true},
+		Ramp:                 RampPolicy{Window: 30 * time.Second, MinWeightPercent: 10},
+	}
+}
+
+// Shard is one shard of a keyspace with its valid tablets, sorted by alias.
+// A Topology shares unchanged Shard values with the Topology it was built
+// after, so pointer equality means "nothing in this shard changed".
+type Shard struct {
+	Keyspace string
+	Name     string
+	Range    KeyRange
+	Tablets  []*Tablet
+}
+
+// ShardKey identifies a shard.
+type ShardKey struct {
+	Keyspace string
+	Shard    string
+}
+
+// String returns "<keyspace>/<shard>".
+func (k ShardKey) String() string { return k.Keyspace + "/" + k.Shard }
+
+// RoutingRule redirects the traffic of a keyspace (optionally of one tablet
+// type) to another keyspace, in Vitess's keyspace routing rule format.
+type RoutingRule struct {
+	FromKeyspace string
+	TabletType   TabletType // "" for every type
+	ToKeyspace   string
+}
+
+// Problem is a record that failed validation.
+type Problem struct {
+	Key string // the etcd key, without the prefix
+	Err error
+}
+
+// Topology is an immutable, validated view of the fleet at one etcd
+// revision. Callers must not modify it or anything it points to.
+type Topology struct {
+	Revision  int64
+	Cells     map[string]Cell
+	Keyspaces map[string]*Keyspace // every keyspace with a policy record or a tablet
+	Shards    map[ShardKey]*Shard
+	Rules     []RoutingRule
+	Problems  []Problem // sorted by key
+}
+
+// ShardsOf returns the shards of a keyspace ordered by key range.
+func (t *Topology) ShardsOf(keyspace string) []*Shard {
+	var out []*Shard
+	for k, s := range t.Shards {
+		if k.Keyspace == keyspace {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Range.Less(out[j].Range) })
+	return out
+}
+
+// KeyspaceNames returns the keyspace names in order.
+func (t *Topology) KeyspaceNames() []string {
+	names := make([]string, 0, len(t.Keyspaces))
+	for n := range t.Keyspaces {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CellOf returns the cell of a tablet, or a cell with no locality when the
+// tablet names a cell the topology does not know.
+func (t *Topology) CellOf(name string) (Cell, bool) {
+	c, ok := t.Cells[name]
+	if !ok {
+		return Cell{Name: name}, false
+	}
+	return c, true
+}
