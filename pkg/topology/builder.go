@@ -163,6 +163,7 @@ func (b *Builder) Build(rev int64) *Topology {
 		}
 	}
 	clear(b.dirty)
+	t.index()
 	maps.Copy(t.Keyspaces, b.policies)
 	for k := range t.Shards {
 		if _, ok := t.Keyspaces[k.Keyspace]; ok {

@@ -161,18 +161,25 @@ type Topology struct {
 	Shards    map[ShardKey]*Shard
 	Rules     []RoutingRule
 	Problems  []Problem // sorted by key
+
+	byKeyspace map[string][]*Shard // filled by Builder.Build
 }
 
 // ShardsOf returns the shards of a keyspace ordered by key range.
+// The slice is shared: callers must not modify it.
 func (t *Topology) ShardsOf(keyspace string) []*Shard {
-	var out []*Shard
+	return t.byKeyspace[keyspace]
+}
+
+// index fills byKeyspace from Shards.
+func (t *Topology) index() {
+	t.byKeyspace = map[string][]*Shard{}
 	for k, s := range t.Shards {
-		if k.Keyspace == keyspace {
-			out = append(out, s)
-		}
+		t.byKeyspace[k.Keyspace] = append(t.byKeyspace[k.Keyspace], s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Range.Less(out[j].Range) })
-	return out
+	for _, ss := range t.byKeyspace {
+		sort.Slice(ss, func(i, j int) bool { return ss[i].Range.Less(ss[j].Range) })
+	}
 }
 
 // KeyspaceNames returns the keyspace names in order.
