@@ -1,0 +1,155 @@
+package snapshot
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+
+	"github.com/shardmesh/shardmesh/pkg/topology"
+)
+
+// Cache keeps one go-control-plane snapshot per node group and rebuilds
+// them when the topology changes. Groups are created on demand when a node
+// of a new group connects. A group whose new snapshot fails to build keeps
+// its last good snapshot. Cache is safe for concurrent use.
+type Cache struct {
+	snapshots  cache.SnapshotCache
+	translator Translator
+	log        *slog.Logger
+	now        func() time.Time
+
+	mu       sync.Mutex // guards the fields below
+	topo     *topology.Topology
+	groups   map[string]NodeGroup
+	versions map[string]string // group ID -> version of the snapshot set last
+	onBuild  func(BuildStats)
+}
+
+// BuildStats describes one rebuild after a topology change.
+type BuildStats struct {
+	Revision   int64
+	Groups     int
+	Changed    int // groups whose snapshot changed
+	Duration   time.Duration
+	Translated Stats
+}
+
+// CacheOptions configure a Cache.
+type CacheOptions struct {
+	Logger  *slog.Logger
+	Now     func() time.Time // the clock for time-based policy; time.Now when nil
+	OnBuild func(BuildStats) // optional, called after each topology rebuild
+}
+
+// NewCache returns an empty cache. Nodes get no resources until the first
+// topology arrives.
+func NewCache(opts CacheOptions) *Cache {
+	c := &Cache{
+		log:      opts.Logger,
+		now:      opts.Now,
+		groups:   map[string]NodeGroup{},
+		versions: map[string]string{},
+		onBuild:  opts.OnBuild,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.snapshots = cache.NewSnapshotCache(true, GroupHash{}, nil)
+	return c
+}
+
+// Snapshots returns the go-control-plane cache for the xDS server.
+func (c *Cache) Snapshots() cache.SnapshotCache { return c.snapshots }
+
+// Topology returns the topology in force, nil before the first one.
+func (c *Cache) Topology() *topology.Topology {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.topo
+}
+
+// Register makes sure the node's group exists and has a snapshot; the xDS
+// server calls it on every stream's first request.
+func (c *Cache) Register(node *corev3.Node) NodeGroup {
+	g := GroupOf(node)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.groups[g.ID()]; !ok {
+		c.groups[g.ID()] = g
+		if c.topo != nil {
+			c.publish(g, c.now())
+		}
+	}
+	return g
+}
+
+// OnTopology rebuilds every group's snapshot for a new topology. It
+// implements topowatch.Observer.
+func (c *Cache) OnTopology(t *topology.Topology) {
+	start := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.topo = t
+	now := c.now()
+	changed := 0
+	for _, g := range c.groups {
+		if c.publish(g, now) {
+			changed++
+		}
+	}
+	c.translator.Sweep()
+	stats := BuildStats{Revision: t.Revision, Groups: len(c.groups), Changed: changed,
+		Duration: time.Since(start), Translated: c.translator.TakeStats()}
+	c.log.Info("topology applied", "revision", t.Revision, "groups", stats.Groups, "changed", changed,
+		"problems", len(t.Problems), "took", stats.Duration)
+	if c.onBuild != nil {
+		c.onBuild(stats)
+	}
+}
+
+// publish builds and sets one group's snapshot; it reports whether the
+// snapshot changed. c.mu must be held.
+func (c *Cache) publish(g NodeGroup, now time.Time) bool {
+	snap, err := c.translator.Build(c.topo, g, now)
+	if err != nil {
+		c.log.Error("snapshot build failed; keeping the last good snapshot", "group", g.ID(), "revision", c.topo.Revision, "err", err)
+		return false
+	}
+	v := snapshotVersion(snap)
+	if c.versions[g.ID()] == v {
+		return false
+	}
+	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), snap); err != nil {
+		c.log.Error("set snapshot", "group", g.ID(), "err", err)
+		return false
+	}
+	c.versions[g.ID()] = v
+	c.log.Debug("snapshot published", "group", g.ID(), "revision", c.topo.Revision, "version", v)
+	return true
+}
+
+// Groups returns the known node groups.
+func (c *Cache) Groups() []NodeGroup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]NodeGroup, 0, len(c.groups))
+	for _, g := range c.groups {
+		out = append(out, g)
+	}
+	return out
+}
+
+func snapshotVersion(s *cache.Snapshot) string {
+	v := ""
+	for _, u := range typeURLs {
+		v += s.GetVersion(u) + "."
+	}
+	return v
+}

@@ -1,0 +1,105 @@
+package xdsserver
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+
+	"github.com/shardmesh/shardmesh/pkg/snapshot"
+)
+
+// NodeStatus is what the server knows about one connected stream's node.
+type NodeStatus struct {
+	StreamID  int64             `json:"stream_id"`
+	NodeID    string            `json:"node_id"`
+	Group     string            `json:"group"`
+	Delta     bool              `json:"delta"`
+	Connected time.Time         `json:"connected"`
+	Acked     map[string]string `json:"acked"` // type URL -> version ACKed (SotW) or last sent (delta)
+	LastNack  *Nack             `json:"last_nack,omitempty"`
+}
+
+// Nack is a rejected response.
+type Nack struct {
+	TypeURL string    `json:"type_url"`
+	Version string    `json:"version"`
+	Error   string    `json:"error"`
+	At      time.Time `json:"at"`
+}
+
+type sent struct {
+	nonce   string
+	version string
+}
+
+type stream struct {
+	status NodeStatus
+	node   *corev3.Node
+	sent   map[string]sent // type URL -> last response
+}
+
+// streams tracks open streams. mu guards all fields.
+type streams struct {
+	mu   sync.Mutex
+	byID map[int64]*stream
+}
+
+func (s *streams) open(id int64, delta bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID == nil {
+		s.byID = map[int64]*stream{}
+	}
+	s.byID[id] = &stream{
+		status: NodeStatus{StreamID: id, Delta: delta, Connected: time.Now(), Acked: map[string]string{}},
+		sent:   map[string]sent{},
+	}
+}
+
+func (s *streams) close(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byID, id)
+}
+
+// node records the stream's node from its first request and returns it
+// with whether this was the first time.
+func (s *streams) node(id int64, n *corev3.Node) (*corev3.Node, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.byID[id]
+	if st == nil || n == nil || st.node != nil {
+		if st == nil {
+			return n, false
+		}
+		return st.node, false
+	}
+	st.node = n
+	st.status.NodeID = n.GetId()
+	st.status.Group = snapshot.GroupOf(n).ID()
+	return n, true
+}
+
+// Nodes returns the status of every open stream, by stream ID. The result
+// is a copy.
+func (s *streams) Nodes() []NodeStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]NodeStatus, 0, len(s.byID))
+	for _, st := range s.byID {
+		ns := st.status
+		ns.Acked = make(map[string]string, len(st.status.Acked))
+		for k, v := range st.status.Acked {
+			ns.Acked[k] = v
+		}
+		if st.status.LastNack != nil {
+			n := *st.status.LastNack
+			ns.LastNack = &n
+		}
+		out = append(out, ns)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].StreamID < out[j].StreamID })
+	return out
+}
