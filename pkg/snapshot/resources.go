@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -55,8 +56,14 @@ var http2Options = mustAny(&httpv3.HttpProtocolOptions{
 // or not, once fewer than half are healthy, which would send traffic to
 // fenced primaries and wrong-schema tablets. Locality-weighted load
 // balancing makes Envoy honour the locality weights, as gRPC always does.
-func makeCluster(name string) *clusterv3.Cluster {
-	return &clusterv3.Cluster{
+//
+// Circuit breakers come from the keyspace policy (gRPC honours max_requests
+// only). Outlier detection ejects failing replica and rdonly tablets; the
+// single-primary clusters never eject, since ejecting the only primary
+// would turn a few errors into an outage.
+func makeCluster(name string, ks *topology.Keyspace, class weights.Class) *clusterv3.Cluster {
+	cb := ks.CircuitBreakers
+	c := &clusterv3.Cluster{
 		Name:                 name,
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
 		EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: adsSource()},
@@ -71,7 +78,28 @@ func makeCluster(name string) *clusterv3.Cluster {
 		TypedExtensionProtocolOptions: map[string]*anypb.Any{
 			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": http2Options,
 		},
+		CircuitBreakers: &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+			Priority:           corev3.RoutingPriority_DEFAULT,
+			MaxConnections:     wrapperspb.UInt32(cb.MaxConnections),
+			MaxPendingRequests: wrapperspb.UInt32(cb.MaxPendingRequests),
+			MaxRequests:        wrapperspb.UInt32(cb.MaxRequests),
+			MaxRetries:         wrapperspb.UInt32(cb.MaxRetries),
+		}}},
 	}
+	if od := ks.OutlierDetection; od.Enabled && (class == weights.ClassReplica || class == weights.ClassRdonly) {
+		c.OutlierDetection = &clusterv3.OutlierDetection{
+			Interval:                       durationpb.New(od.Interval),
+			BaseEjectionTime:               durationpb.New(od.BaseEjectionTime),
+			MaxEjectionPercent:             wrapperspb.UInt32(od.MaxEjectionPercent),
+			Consecutive_5Xx:                wrapperspb.UInt32(od.Consecutive5xx),
+			FailurePercentageThreshold:     wrapperspb.UInt32(od.FailurePercentThreshold),
+			EnforcingFailurePercentage:     wrapperspb.UInt32(100),
+			FailurePercentageMinimumHosts:  wrapperspb.UInt32(od.FailurePercentMinimumHost),
+			FailurePercentageRequestVolume: wrapperspb.UInt32(od.FailurePercentRequestVol),
+			EnforcingSuccessRate:           wrapperspb.UInt32(0),
+		}
+	}
+	return c
 }
 
 var healthStatus = map[weights.Health]corev3.HealthStatus{

@@ -31,7 +31,7 @@ type assignmentKey struct {
 }
 
 type routeKey struct {
-	keyspace string
+	keyspace *topology.Keyspace
 	shards   string // shard names, comma-joined in key range order
 }
 
@@ -105,8 +105,8 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 		return err
 	}
 	set.add(resourcev3.ListenerType, ks.Name, l)
-	r, err := t.routes.get(routeKey{ks.Name, strings.Join(names, ",")}, func() types.Resource {
-		return makeRouteConfig(ks.Name, shards)
+	r, err := t.routes.get(routeKey{ks, strings.Join(names, ",")}, func() types.Resource {
+		return makeRouteConfig(ks, shards)
 	})
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 	for _, s := range shards {
 		for _, c := range weights.Classes {
 			name := ClusterName(ks.Name, s.Name, c)
-			cl, err := t.clusters.get(clusterKey{ks, name}, func() types.Resource { return makeCluster(name) })
+			cl, err := t.clusters.get(clusterKey{ks, name}, func() types.Resource { return makeCluster(name, ks, c) })
 			if err != nil {
 				return err
 			}

@@ -24,6 +24,21 @@ type keyspaceRecord struct {
 		Window           string `json:"window"`
 		MinWeightPercent *int   `json:"min_weight_percent"`
 	} `json:"ramp"`
+	BufferWindow    string `json:"buffer_window"`
+	CircuitBreakers *struct {
+		MaxConnections     *int64 `json:"max_connections"`
+		MaxPendingRequests *int64 `json:"max_pending_requests"`
+		MaxRequests        *int64 `json:"max_requests"`
+		MaxRetries         *int64 `json:"max_retries"`
+	} `json:"circuit_breakers"`
+	OutlierDetection *struct {
+		Enabled            *bool  `json:"enabled"`
+		Interval           string `json:"interval"`
+		BaseEjectionTime   string `json:"base_ejection_time"`
+		MaxEjectionPercent *int64 `json:"max_ejection_percent"`
+		Consecutive5xx     *int64 `json:"consecutive_5xx"`
+		FailurePercent     *int64 `json:"failure_percentage_threshold"`
+	} `json:"outlier_detection"`
 }
 
 // DecodeKeyspace decodes the JSON keyspace policy stored under
@@ -76,6 +91,29 @@ func DecodeKeyspace(name string, data []byte) (*Keyspace, error) {
 			}
 		}
 	}
+	d.parse("buffer_window", r.BufferWindow, &ks.BufferWindow)
+	if cb := r.CircuitBreakers; cb != nil {
+		d.count("circuit_breakers.max_connections", cb.MaxConnections, 1, 1<<30, &ks.CircuitBreakers.MaxConnections)
+		d.count("circuit_breakers.max_pending_requests", cb.MaxPendingRequests, 1, 1<<30, &ks.CircuitBreakers.MaxPendingRequests)
+		d.count("circuit_breakers.max_requests", cb.MaxRequests, 1, 1<<30, &ks.CircuitBreakers.MaxRequests)
+		d.count("circuit_breakers.max_retries", cb.MaxRetries, 0, 1<<30, &ks.CircuitBreakers.MaxRetries)
+	}
+	if od := r.OutlierDetection; od != nil {
+		if od.Enabled != nil {
+			ks.OutlierDetection.Enabled = *od.Enabled
+		}
+		d.parse("outlier_detection.interval", od.Interval, &ks.OutlierDetection.Interval)
+		d.parse("outlier_detection.base_ejection_time", od.BaseEjectionTime, &ks.OutlierDetection.BaseEjectionTime)
+		d.count("outlier_detection.max_ejection_percent", od.MaxEjectionPercent, 0, 100, &ks.OutlierDetection.MaxEjectionPercent)
+		d.count("outlier_detection.consecutive_5xx", od.Consecutive5xx, 1, 1000, &ks.OutlierDetection.Consecutive5xx)
+		d.count("outlier_detection.failure_percentage_threshold", od.FailurePercent, 0, 100, &ks.OutlierDetection.FailurePercentThreshold)
+	}
+	if d.err == nil && (ks.BufferWindow < 100*time.Millisecond || ks.BufferWindow > 5*time.Minute) {
+		d.fail("buffer_window", "%v out of range 100ms..5m", ks.BufferWindow)
+	}
+	if d.err == nil && ks.OutlierDetection.Enabled && (ks.OutlierDetection.Interval <= 0 || ks.OutlierDetection.BaseEjectionTime <= 0) {
+		d.fail("outlier_detection", "interval and base_ejection_time must be > 0")
+	}
 	if d.err == nil && ks.Lag.Degraded > ks.Lag.Max {
 		d.fail("lag.degraded", "%v is above lag.max %v", ks.Lag.Degraded, ks.Lag.Max)
 	}
@@ -85,7 +123,7 @@ func DecodeKeyspace(name string, data []byte) (*Keyspace, error) {
 	return ks, nil
 }
 
-// durations parses optional duration fields, keeping the first error.
+// durations parses optional fields, keeping the first error.
 type durations struct {
 	record string
 	err    error
@@ -95,6 +133,18 @@ func (d *durations) fail(field, format string, args ...any) {
 	if d.err == nil {
 		d.err = &FieldError{Record: d.record, Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
+}
+
+// count checks an optional integer field against [lo, hi].
+func (d *durations) count(field string, v *int64, lo, hi int64, dst *uint32) {
+	if v == nil {
+		return
+	}
+	if *v < lo || *v > hi {
+		d.fail(field, "%d out of range %d..%d", *v, lo, hi)
+		return
+	}
+	*dst = uint32(*v)
 }
 
 func (d *durations) parse(field, s string, dst *time.Duration) {

@@ -85,6 +85,34 @@ type Keyspace struct {
 	ReadAfterWriteMaxLag time.Duration
 	Failover             FailoverPolicy
 	Ramp                 RampPolicy
+	// BufferWindow bounds how long a write is retried while the shard has
+	// no serving primary (a reparent), like VTGate's buffering.
+	BufferWindow     time.Duration
+	CircuitBreakers  CircuitBreakers
+	OutlierDetection OutlierDetection
+}
+
+// CircuitBreakers are per-cluster limits. Proxyless gRPC honours only
+// MaxRequests; Envoy honours all of them.
+type CircuitBreakers struct {
+	MaxConnections     uint32
+	MaxPendingRequests uint32
+	MaxRequests        uint32
+	MaxRetries         uint32
+}
+
+// OutlierDetection ejects failing tablets from replica and rdonly clusters
+// (never from the single-primary clusters). Envoy and gRPC both honour the
+// failure-percentage algorithm; Consecutive5xx is Envoy's alone.
+type OutlierDetection struct {
+	Enabled                   bool
+	Interval                  time.Duration
+	BaseEjectionTime          time.Duration
+	MaxEjectionPercent        uint32
+	Consecutive5xx            uint32
+	FailurePercentThreshold   uint32
+	FailurePercentMinimumHost uint32
+	FailurePercentRequestVol  uint32
 }
 
 // LagPolicy bounds replication lag for reads.
@@ -116,6 +144,12 @@ func DefaultKeyspace(name string) *Keyspace {
 		ReadAfterWriteMaxLag: time.Second,
 		Failover:             FailoverPolicy{CrossRegion: true},
 		Ramp:                 RampPolicy{Window: 30 * time.Second, MinWeightPercent: 10},
+		BufferWindow:         10 * time.Second,
+		CircuitBreakers:      CircuitBreakers{MaxConnections: 1024, MaxPendingRequests: 1024, MaxRequests: 1024, MaxRetries: 3},
+		OutlierDetection: OutlierDetection{
+			Enabled: true, Interval: 10 * time.Second, BaseEjectionTime: 30 * time.Second, MaxEjectionPercent: 34,
+			Consecutive5xx: 5, FailurePercentThreshold: 50, FailurePercentMinimumHost: 3, FailurePercentRequestVol: 20,
+		},
 	}
 }
 
