@@ -12,6 +12,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	grpcbackoff "google.golang.org/grpc/backoff"
 
@@ -41,6 +42,7 @@ func newClient(t *testing.T, s *embedetcd.Server) *clientv3.Client {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   s.Endpoints(),
 		DialTimeout: 2 * time.Second,
+		Logger:      zap.NewNop(),
 		// Reconnect quickly when etcd comes back (gRPC's default starts at 1 s).
 		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           grpcbackoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, MaxDelay: 200 * time.Millisecond},
@@ -263,3 +265,5 @@ func (h *harness) waitHealth(t *testing.T, what string, cond func(Health) bool) 
 		}
 	}
 }
+
+var shard0 = topology.ShardKey{Keyspace: "commerce", Shard: "0"}

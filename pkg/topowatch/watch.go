@@ -27,7 +27,12 @@ func (w *Watcher) watch(ctx context.Context) error {
 	// instead of leaving it silently stale.
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := w.cli.Watch(wctx, w.prefix, clientv3.WithPrefix(), clientv3.WithRev(from))
+	// WithCreatedNotify: the first response says the watch is in place,
+	// which is news for Health after a failure even when no key changes.
+	wch := w.cli.Watch(wctx, w.prefix, clientv3.WithPrefix(), clientv3.WithRev(from), clientv3.WithCreatedNotify())
+	if w.hooks.watchOpened != nil {
+		w.hooks.watchOpened(cancel)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -49,7 +54,7 @@ func (w *Watcher) watch(ctx context.Context) error {
 			w.retry.reset()
 			w.setConnected()
 			if len(resp.Events) == 0 {
-				continue // progress notification
+				continue // created or progress notification
 			}
 			for _, ev := range resp.Events {
 				switch ev.Type {

@@ -117,6 +117,7 @@ type Watcher struct {
 type hooks struct {
 	afterPage   func(page int, rev int64) // after each Get of a listing
 	beforeWatch func(from int64)          // before each Watch is opened
+	watchOpened func(cancel func())       // with the function that cancels the Watch just opened
 	applied     func(rev int64)           // after a watch response's events are applied and the batch timer set
 }
 
