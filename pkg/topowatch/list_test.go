@@ -40,9 +40,8 @@ func TestListIsPagedAtOneRevision(t *testing.T) {
 	if first.Cells["zone1"].Region != "r1" {
 		t.Errorf("cells = %v, want zone1 in r1", first.Cells)
 	}
-	if hl := h.w.Health(); !hl.Synced || !hl.Connected || hl.Revision != rev0 {
-		t.Errorf("health after the first sync = %+v, want synced and connected at %d", hl, rev0)
-	}
+	// Health follows the observer's return.
+	h.waitHealth(t, "synced", func(hl Health) bool { return hl.Synced && hl.Connected && hl.Revision == rev0 && hl.LastError == "" })
 
 	// The writes made during the listing come through the watch.
 	var last *topology.Topology

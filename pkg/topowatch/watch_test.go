@@ -49,9 +49,7 @@ func TestWatchAppliesPutsAndDeletes(t *testing.T) {
 	if len(topo.Problems) != 0 {
 		t.Errorf("problems after the fix = %v", topo.Problems)
 	}
-	if hl := h.w.Health(); hl.Revision != rev || !hl.Connected {
-		t.Errorf("health = %+v, want connected at %d", hl, rev)
-	}
+	h.waitHealth(t, "connected at the last revision", func(hl Health) bool { return hl.Connected && hl.Revision == rev })
 }
 
 // When the revision to resume from has been compacted away, the Watcher
@@ -100,9 +98,9 @@ func TestWatchRelistsAfterCompaction(t *testing.T) {
 	// The watch after the re-list works.
 	rev := put(t, cli, tabletKey(106), tabletJSON("0", "replica"))
 	wantAliases(t, h.pubs.nextAt(t, rev), 100, 102, 105, 106)
-	if hl := h.w.Health(); !hl.Connected || hl.LastError != "" {
-		t.Errorf("health after a compaction = %+v, want connected without error", hl)
-	}
+	h.waitHealth(t, "connected at the last revision", func(hl Health) bool {
+		return hl.Connected && hl.LastError == "" && hl.Revision == rev
+	})
 }
 
 // When the watch ends (here: its stream is cancelled under the Watcher), the
