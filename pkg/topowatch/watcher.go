@@ -52,7 +52,9 @@ type Config struct {
 	// ProbeInterval is how often etcd's reachability is checked (a cheap
 	// linearizable Get, timing out after the same interval), so that Health
 	// turns disconnected within about two intervals of etcd going away
-	// even when the watch is quiet. Negative disables probing.
+	// even when the watch is quiet. Negative disables probing. The probe
+	// runs on Clock; its timeout, like the 5 s timeout of each listing
+	// Get, is in real time, since it bounds network I/O.
 	ProbeInterval time.Duration
 	// MaxBackoff bounds the delay between retries of a failed list or
 	// watch.
