@@ -61,7 +61,11 @@ func NewCache(opts CacheOptions) *Cache {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.snapshots = cache.NewSnapshotCache(true, GroupHash{}, nil)
+	// ads=false: in ADS mode go-control-plane answers a request for named
+	// resources only when the names cover every resource of that type in
+	// the snapshot, and a client asks for the few keyspaces it dials, not
+	// for all of them. Responses are filtered to the requested names.
+	c.snapshots = cache.NewSnapshotCache(false, GroupHash{}, nil)
 	return c
 }
 

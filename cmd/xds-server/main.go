@@ -1,0 +1,91 @@
+// Command xds-server is shardmesh's control plane: it watches the topology
+// in etcd and serves Envoy sidecars and proxyless gRPC clients over xDS.
+//
+//	xds-server --etcd-endpoints=a,b --etcd-prefix=/shardmesh/ --xds-addr=:18000 --admin-addr=:18001
+//
+// Without --etcd-endpoints it runs an embedded etcd (see --embedded-etcd-addr,
+// --etcd-data-dir), optionally seeded from --seed FILE.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shardmesh/shardmesh/internal/app"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "xds-server:", err)
+		os.Exit(2)
+	}
+}
+
+func run(args []string, stderr io.Writer) error {
+	cfg, level, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	cfg.Logger.Info("shutting down")
+	a.Close()
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error) {
+	var cfg app.Config
+	var endpoints, level string
+	fs := flag.NewFlagSet("xds-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&endpoints, "etcd-endpoints", "", "comma-separated etcd client URLs; empty runs an embedded etcd")
+	fs.StringVar(&cfg.EtcdPrefix, "etcd-prefix", "/shardmesh/", "etcd key prefix of the topology")
+	fs.StringVar(&cfg.EmbeddedEtcdAddr, "embedded-etcd-addr", "127.0.0.1:2379", "client address of the embedded etcd")
+	fs.StringVar(&cfg.EtcdDataDir, "etcd-data-dir", "default.etcd", "data directory of the embedded etcd")
+	fs.StringVar(&cfg.SeedFile, "seed", "", "YAML topology (cells, keyspaces, tablets, rules) written to etcd at start")
+	fs.StringVar(&cfg.XDSAddr, "xds-addr", ":18000", "xDS gRPC listen address")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", ":18001", "admin HTTP listen address (/healthz, /readyz, /debug/...); empty disables")
+	fs.DurationVar(&cfg.HoldOff, "batch-holdoff", 5*time.Millisecond, "quiet time that ends a burst of topology changes")
+	fs.DurationVar(&cfg.MaxDelay, "batch-max-delay", 50*time.Millisecond, "longest a topology change waits for its burst to end")
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, 0, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return cfg, 0, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+	}
+	if cfg.HoldOff <= 0 || cfg.MaxDelay < cfg.HoldOff {
+		return cfg, 0, fmt.Errorf("--batch-holdoff must be > 0 and at most --batch-max-delay (got %v, %v)", cfg.HoldOff, cfg.MaxDelay)
+	}
+	if !strings.HasSuffix(cfg.EtcdPrefix, "/") {
+		return cfg, 0, fmt.Errorf("--etcd-prefix: %q must end with /", cfg.EtcdPrefix)
+	}
+	for _, e := range strings.Split(endpoints, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			cfg.EtcdEndpoints = append(cfg.EtcdEndpoints, e)
+		}
+	}
+	return cfg, l, nil
+}

@@ -1,0 +1,212 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+
+	"github.com/shardmesh/shardmesh/internal/embedetcd"
+	"github.com/shardmesh/shardmesh/pkg/snapshot"
+	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/topowatch"
+	"github.com/shardmesh/shardmesh/pkg/xdsserver"
+)
+
+// Config is everything xds-server needs; cmd/xds-server fills it from flags.
+type Config struct {
+	EtcdEndpoints    []string // empty: run an embedded etcd
+	EtcdPrefix       string   // default "/shardmesh/"
+	EtcdDialTimeout  time.Duration
+	EmbeddedEtcdAddr string // client address of the embedded etcd
+	EtcdDataDir      string // data directory of the embedded etcd
+	SeedFile         string // optional YAML seed applied to etcd at start
+
+	XDSAddr   string // "host:port"; port 0 picks a free port
+	AdminAddr string // "" disables the admin server
+
+	HoldOff  time.Duration // topology batching hold-off
+	MaxDelay time.Duration // topology batching maximum delay
+
+	Logger      *slog.Logger
+	Clock       clockwork.Clock     // nil: the real clock
+	GRPCOptions []grpc.ServerOption // extra xDS server options (credentials)
+}
+
+// App is a running xds-server.
+type App struct {
+	Etcd    *embedetcd.Server // nil with external etcd
+	Client  *clientv3.Client
+	Cache   *snapshot.Cache
+	Watcher *topowatch.Watcher
+	Server  *xdsserver.Server
+
+	XDSAddr   net.Addr
+	AdminAddr net.Addr // nil when disabled
+
+	log    *slog.Logger
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	admin  *http.Server
+	synced chan struct{}
+}
+
+// Start starts every part and returns once they are listening; the first
+// topology sync happens in the background (see Ready and WaitReady). On
+// error everything started so far is stopped.
+func Start(ctx context.Context, cfg Config) (_ *App, err error) {
+	cfg.defaults()
+	a := &App{log: cfg.Logger, synced: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	endpoints := cfg.EtcdEndpoints
+	if len(endpoints) == 0 {
+		a.Etcd, err = embedetcd.Start(ctx, embedetcd.Config{Dir: cfg.EtcdDataDir, ClientAddr: cfg.EmbeddedEtcdAddr, Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("embedded etcd: %w", err)
+		}
+		endpoints = a.Etcd.Endpoints()
+		a.log.Info("embedded etcd started", "client_urls", endpoints, "data_dir", cfg.EtcdDataDir)
+	}
+	a.Client, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: cfg.EtcdDialTimeout, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	if cfg.SeedFile != "" {
+		if err := a.seed(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+
+	var once sync.Once
+	a.Cache = snapshot.NewCache(snapshot.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now})
+	a.Watcher = topowatch.New(topowatch.Config{
+		Client: a.Client, Prefix: cfg.EtcdPrefix, HoldOff: cfg.HoldOff, MaxDelay: cfg.MaxDelay,
+		Clock: cfg.Clock, Logger: cfg.Logger,
+	}, topowatch.ObserverFunc(func(t *topology.Topology) {
+		a.Cache.OnTopology(t)
+		once.Do(func() { close(a.synced) })
+	}))
+
+	a.Server = xdsserver.New(a.Cache, cfg.Logger, cfg.GRPCOptions...)
+	xlis, err := net.Listen("tcp", cfg.XDSAddr)
+	if err != nil {
+		return nil, fmt.Errorf("--xds-addr: %w", err)
+	}
+	a.XDSAddr = xlis.Addr()
+	if cfg.AdminAddr != "" {
+		alis, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			xlis.Close()
+			return nil, fmt.Errorf("--admin-addr: %w", err)
+		}
+		a.AdminAddr = alis.Addr()
+		a.admin = &http.Server{Handler: a.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		a.goRun(func() { _ = a.admin.Serve(alis) })
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.goRun(func() { _ = a.Server.Serve(xlis) })
+	a.goRun(func() { _ = a.Watcher.Run(runCtx) })
+	a.log.Info("xds-server listening", "xds", a.XDSAddr.String(), "admin", cfg.AdminAddr, "etcd_prefix", cfg.EtcdPrefix)
+	return a, nil
+}
+
+func (c *Config) defaults() {
+	if c.EtcdPrefix == "" {
+		c.EtcdPrefix = "/shardmesh/"
+	}
+	if c.EtcdDialTimeout == 0 {
+		c.EtcdDialTimeout = 2 * time.Second
+	}
+	if c.EmbeddedEtcdAddr == "" {
+		c.EmbeddedEtcdAddr = "127.0.0.1:2379"
+	}
+	if c.EtcdDataDir == "" {
+		c.EtcdDataDir = "default.etcd"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+}
+
+func (a *App) seed(ctx context.Context, cfg Config) error {
+	data, err := os.ReadFile(cfg.SeedFile)
+	if err != nil {
+		return fmt.Errorf("--seed: %w", err)
+	}
+	recs, err := topology.ParseSeed(data)
+	if err != nil {
+		return fmt.Errorf("--seed %s: %w", cfg.SeedFile, err)
+	}
+	if err := embedetcd.ApplyRecords(ctx, a.Client, cfg.EtcdPrefix, recs); err != nil {
+		return fmt.Errorf("--seed %s: %w", cfg.SeedFile, err)
+	}
+	a.log.Info("seed applied", "file", cfg.SeedFile, "records", len(recs))
+	return nil
+}
+
+func (a *App) goRun(f func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+}
+
+// Ready reports whether the first complete topology sync has been served.
+func (a *App) Ready() bool {
+	select {
+	case <-a.synced:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitReady blocks until Ready or ctx ends.
+func (a *App) WaitReady(ctx context.Context) error {
+	select {
+	case <-a.synced:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops everything and waits for it to end.
+func (a *App) Close() {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.Server != nil {
+		a.Server.Stop()
+	}
+	if a.admin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = a.admin.Shutdown(ctx)
+		cancel()
+	}
+	a.wg.Wait()
+	if a.Client != nil {
+		a.Client.Close()
+	}
+	if a.Etcd != nil {
+		a.Etcd.Close()
+	}
+}
