@@ -107,18 +107,19 @@ func scale(w, percent uint32) uint32 {
 // an older-term tablet still claiming SERVING is fenced (Unhealthy), and a
 // DRAINING one keeps its existing connections only.
 func primaries(ks *topology.Keyspace, s *topology.Shard) []verdict {
-	vs := addressable(ks, s, func(t *topology.Tablet) bool { return t.Type == topology.TypePrimary })
-	if len(vs) == 0 {
-		return nil
-	}
-	newest := 0
-	for i, v := range vs {
-		if v.tablet.PrimaryTermStart.After(vs[newest].tablet.PrimaryTermStart) {
-			newest = i
+	// The newest term is found among every primary record, addressable or
+	// not: a newer primary without a usable port still ends older terms.
+	var newest *topology.Tablet
+	for _, t := range s.Tablets {
+		if t.Type == topology.TypePrimary && (newest == nil || t.PrimaryTermStart.After(newest.PrimaryTermStart)) {
+			newest = t
 		}
 	}
-	if w := &vs[newest]; servingOK(ks, w.tablet) {
-		w.health = Healthy
+	vs := addressable(ks, s, func(t *topology.Tablet) bool { return t.Type == topology.TypePrimary })
+	for i := range vs {
+		if vs[i].tablet == newest && servingOK(ks, newest) {
+			vs[i].health = Healthy
+		}
 	}
 	return vs
 }

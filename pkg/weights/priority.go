@@ -34,6 +34,8 @@ func tierOf(ks *topology.Keyspace, client Locality, cell topology.Cell, known bo
 	switch {
 	case client == Locality{}:
 		return tier{rank: rankZone}, true
+	case !known && !ks.Failover.CrossRegion:
+		return tier{}, false // its region is unknown, so it may be remote
 	case !known:
 		return tier{rank: rankNoCell}, true
 	case cell.Zone == client.Zone && (client.Region == "" || cell.Region == client.Region):

@@ -141,14 +141,12 @@ func TestRdonlyFollowsReplicaPriorities(t *testing.T) {
 
 // TestUnknownCellWithCrossRegionOff: a tablet in a cell the topology does
 // not know may well be in another region, so with cross_region off it
-// should not receive the client's reads. Skipped while the policy routes
-// it (reported; DESIGN.md does not settle the case).
+// does not receive the client's reads.
 func TestUnknownCellWithCrossRegionOff(t *testing.T) {
 	topo := build(t, append(cells(), policy(`{"failover":{"cross_region":false}}`), tablet(z1, "replica"), tablet(z9, "replica"))...)
 	got := assign(t, topo, weights.ClassReplica, clientR1A, weights.KindEnvoy)
 	if len(got.Localities) != 1 {
-		t.Skipf("bug: weights.tierOf places unknown cells (rankNoCell) before checking failover.cross_region, "+
-			"so a tablet of unknown region is routed with cross_region=false: %q", render(got))
+		t.Fatalf("a tablet of unknown region is routed with cross_region=false: %q", render(got))
 	}
 	checkAssignment(t, got, []string{"P0 zone1 w100: " + z1 + " HEALTHY/100"})
 }

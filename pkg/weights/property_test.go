@@ -203,7 +203,7 @@ func invariants(topo *topology.Topology, class weights.Class, client weights.Loc
 			continue
 		}
 		cell, known := topo.CellOf(tb.Cell)
-		omittable := !ks.Failover.CrossRegion && client != noClient && known && cell.Region != client.Region && tb.Type != topology.TypePrimary
+		omittable := !ks.Failover.CrossRegion && client != noClient && (!known || cell.Region != client.Region) && tb.Type != topology.TypePrimary
 		if !omittable {
 			fail("tablet %s (%s in %s) is missing", tb.Alias, tb.Type, tb.Cell)
 		}
