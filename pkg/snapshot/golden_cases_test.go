@@ -163,7 +163,12 @@ var goldenCases = map[string]struct {
 				if strings.HasSuffix(group, "-acme") {
 					want = []string{"acme_orders", "commerce"}
 				}
-				for _, typeURL := range []string{resourcev3.ListenerType, resourcev3.RouteType} {
+				perKeyspace := []string{resourcev3.ListenerType, resourcev3.RouteType}
+				if strings.HasPrefix(group, "envoy") {
+					// Envoy: one HTTP listener, a scope per keyspace.
+					perKeyspace = []string{resourcev3.ScopedRouteType, resourcev3.RouteType}
+				}
+				for _, typeURL := range perKeyspace {
 					if got := slices.Sorted(maps.Keys(snap.GetResources(typeURL))); !slices.Equal(got, want) {
 						t.Errorf("group %s: %s %v, want %v", group, typeURL, got, want)
 					}
@@ -288,19 +293,33 @@ func routeConfig(t *testing.T, r rendered, group, name string) *routev3.RouteCon
 }
 
 // TestEnvoyGroupsGetSocketListeners: Envoy installs an api_listener only
-// from its bootstrap, never over LDS, so Envoy node groups need socket
-// listeners (DESIGN.md: an HTTP listener for the route configurations and
-// TCP listeners for MySQL traffic).
+// from its bootstrap, never over LDS, so Envoy node groups get the HTTP
+// listener on its documented address, with a scope per keyspace mapping
+// :authority to the keyspace's route configuration; gRPC groups get API
+// listeners.
 func TestEnvoyGroupsGetSocketListeners(t *testing.T) {
 	r := renderGroups(t, loadSeed(t, "healthy-baseline").Build(1), standardGroups)
 	for group, g := range standardGroups {
-		if g.Kind != weights.KindEnvoy {
+		listeners := r.snaps[group].GetResources(resourcev3.ListenerType)
+		if g.Kind == weights.KindGRPC {
+			for name, res := range listeners {
+				if res.(*listenerv3.Listener).GetApiListener() == nil {
+					t.Errorf("gRPC group %s: listener %s is not an API listener", group, name)
+				}
+			}
 			continue
 		}
-		for name, res := range r.snaps[group].GetResources(resourcev3.ListenerType) {
-			if l := res.(*listenerv3.Listener); l.GetApiListener() != nil || l.GetAddress() == nil {
-				t.Skipf("bug: Envoy group %s receives listener %s as an api_listener without an address; "+
-					"Envoy rejects api_listener over LDS (snapshot.Translator builds makeAPIListener for every kind)", group, name)
+		l, ok := listeners[snapshot.HTTPListenerName].(*listenerv3.Listener)
+		if !ok || len(listeners) != 1 {
+			t.Fatalf("Envoy group %s: listeners %v, want only %s", group, slices.Sorted(maps.Keys(listeners)), snapshot.HTTPListenerName)
+		}
+		if sa := l.GetAddress().GetSocketAddress(); l.GetApiListener() != nil || sa.GetPortValue() != snapshot.HTTPListenerPort || sa.GetAddress() != snapshot.HTTPListenerAddress {
+			t.Errorf("Envoy group %s: listener at %v (api_listener %v), want %s:%d", group, sa, l.GetApiListener() != nil, snapshot.HTTPListenerAddress, snapshot.HTTPListenerPort)
+		}
+		for name, res := range r.snaps[group].GetResources(resourcev3.ScopedRouteType) {
+			sc := res.(*routev3.ScopedRouteConfiguration)
+			if sc.GetRouteConfigurationName() != name || sc.GetKey().GetFragments()[0].GetStringKey() != name {
+				t.Errorf("Envoy group %s: scope %s maps key %v to %s", group, name, sc.GetKey(), sc.GetRouteConfigurationName())
 			}
 		}
 	}

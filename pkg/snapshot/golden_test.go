@@ -60,6 +60,7 @@ var goldenTypes = []struct {
 	{"endpoints", resourcev3.EndpointType, func() proto.Message { return &endpointv3.ClusterLoadAssignment{} }},
 	{"listeners", resourcev3.ListenerType, func() proto.Message { return &listenerv3.Listener{} }},
 	{"routes", resourcev3.RouteType, func() proto.Message { return &routev3.RouteConfiguration{} }},
+	{"scopes", resourcev3.ScopedRouteType, func() proto.Message { return &routev3.ScopedRouteConfiguration{} }},
 }
 
 // rendered is a case's topology and the snapshot of each of its groups.
@@ -163,6 +164,17 @@ func consistent(snap *cache.Snapshot) error {
 		for _, a := range anys {
 			var hcm hcmv3.HttpConnectionManager
 			if a == nil || a.UnmarshalTo(&hcm) != nil {
+				continue
+			}
+			if srds := hcm.GetScopedRoutes(); srds != nil {
+				// Envoy: every scope of the set names a route configuration.
+				for sn, sres := range snap.GetResources(resourcev3.ScopedRouteType) {
+					rn := sres.(*routev3.ScopedRouteConfiguration).GetRouteConfigurationName()
+					referenced[rn] = true
+					if _, ok := routes[rn]; !ok {
+						errs = append(errs, "scope "+sn+": no route configuration "+rn)
+					}
+				}
 				continue
 			}
 			rn := hcm.GetRds().GetRouteConfigName()

@@ -44,18 +44,20 @@ type Translator struct {
 	assignments memo[assignmentKey]
 	routes      memo[routeKey]
 	listeners   memo[string]
+	scopes      memo[string]
 }
 
 // Stats counts resources translated (not served from the memo) since the
 // last call; tests use it to prove a change re-translates only its shard.
+// Listeners include Envoy's scoped route configurations.
 type Stats struct{ Clusters, Assignments, Routes, Listeners int }
 
 // TakeStats returns and resets the translation counters.
 func (t *Translator) TakeStats() Stats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := Stats{t.clusters.built, t.assignments.built, t.routes.built, t.listeners.built}
-	t.clusters.built, t.assignments.built, t.routes.built, t.listeners.built = 0, 0, 0, 0
+	s := Stats{t.clusters.built, t.assignments.built, t.routes.built, t.listeners.built + t.scopes.built}
+	t.clusters.built, t.assignments.built, t.routes.built, t.listeners.built, t.scopes.built = 0, 0, 0, 0, 0
 	return s
 }
 
@@ -68,6 +70,7 @@ func (t *Translator) Sweep() {
 	t.assignments.sweep()
 	t.routes.sweep()
 	t.listeners.sweep()
+	t.scopes.sweep()
 }
 
 // Visible reports whether a group may see a keyspace: keyspaces without a
@@ -82,6 +85,13 @@ func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) 
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var set resourceSet
+	if g.Kind == weights.KindEnvoy {
+		l, err := t.listeners.get(HTTPListenerName, func() types.Resource { return makeHTTPListener() })
+		if err != nil {
+			return nil, err
+		}
+		set.add(resourcev3.ListenerType, HTTPListenerName, l)
+	}
 	for _, name := range topo.KeyspaceNames() {
 		ks := topo.Keyspaces[name]
 		shards := topo.ShardsOf(name)
@@ -100,11 +110,19 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 	for i, s := range shards {
 		names[i] = s.Name
 	}
-	l, err := t.listeners.get(ks.Name, func() types.Resource { return makeAPIListener(ks.Name) })
-	if err != nil {
-		return err
+	if g.Kind == weights.KindGRPC {
+		l, err := t.listeners.get(ks.Name, func() types.Resource { return makeAPIListener(ks.Name) })
+		if err != nil {
+			return err
+		}
+		set.add(resourcev3.ListenerType, ks.Name, l)
+	} else {
+		sc, err := t.scopes.get(ks.Name, func() types.Resource { return makeScope(ks.Name) })
+		if err != nil {
+			return err
+		}
+		set.add(resourcev3.ScopedRouteType, ks.Name, sc)
 	}
-	set.add(resourcev3.ListenerType, ks.Name, l)
 	r, err := t.routes.get(routeKey{ks, strings.Join(names, ",")}, func() types.Resource {
 		return makeRouteConfig(ks, shards)
 	})
@@ -139,7 +157,7 @@ type resourceSet struct {
 	versions map[string]map[string]string // type URL -> name -> hash
 }
 
-var typeURLs = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
+var typeURLs = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ScopedRouteType}
 
 func (s *resourceSet) add(typeURL, name string, e entry) {
 	if s.versions == nil {
