@@ -44,9 +44,20 @@ type Backends map[string]*Backend
 // when the test ends.
 func StartBackends(t testing.TB, aliases ...string) Backends {
 	t.Helper()
+	ports := map[string]uint32{}
+	for _, a := range aliases {
+		ports[a] = 0
+	}
+	return StartBackendsAt(t, ports)
+}
+
+// StartBackendsAt starts one backend per alias on 127.0.0.1 at the given
+// port (0 picks a free one) and stops them when the test ends.
+func StartBackendsAt(t testing.TB, ports map[string]uint32) Backends {
+	t.Helper()
 	out := Backends{}
-	for _, alias := range aliases {
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
+	for alias, port := range ports {
+		lis, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
 		if err != nil {
 			t.Fatalf("backend %s: %v", alias, err)
 		}
