@@ -77,9 +77,11 @@ func (b *Builder) Put(key string, value []byte) error {
 		}
 	case strings.HasPrefix(key, TabletsPrefix):
 		alias := strings.TrimPrefix(key, TabletsPrefix)
+		prev := b.tablets[alias]
 		b.removeTablet(alias)
 		var t *Tablet
 		if t, err = DecodeTablet(alias, value); err == nil {
+			t.LagHeld = lagHeld(b.policyOf(t.Keyspace), t, prev)
 			b.addTablet(t)
 		}
 	case key == RulesKey:
@@ -108,6 +110,30 @@ func (b *Builder) Delete(key string) {
 	case key == RulesKey:
 		b.rules = nil
 	}
+}
+
+// lagHeld applies lag hysteresis: above lag.max a tablet is held out, and
+// it stays held until its lag is back to LagReadmitPercent of lag.max. The
+// state follows the sequence of records in etcd, which every control plane
+// replica watching from the same revision sees alike; a replica that
+// starts while a tablet is inside the band treats it as not held.
+func lagHeld(ks *Keyspace, t, prev *Tablet) bool {
+	if t.ReplicationLag > ks.Lag.Max {
+		return true
+	}
+	readmit := ks.Lag.Max * LagReadmitPercent / 100
+	return prev != nil && prev.LagHeld && t.ReplicationLag > readmit
+}
+
+// policyOf returns the policy in force for a keyspace.
+func (b *Builder) policyOf(keyspace string) *Keyspace {
+	if ks, ok := b.policies[keyspace]; ok {
+		return ks
+	}
+	if ks, ok := b.defaults[keyspace]; ok {
+		return ks
+	}
+	return DefaultKeyspace(keyspace)
 }
 
 func (b *Builder) addTablet(t *Tablet) {

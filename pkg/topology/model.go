@@ -71,7 +71,18 @@ type Tablet struct {
 	ServingSince     time.Time // zero when absent
 	Weight           uint32    // 1..10000
 	Tags             map[string]string
+
+	// LagHeld is set by Builder, not decoded: the tablet's lag went above
+	// its keyspace's lag.max and has not yet fallen back to the
+	// re-admission level (LagReadmitPercent of lag.max). It gives lag
+	// exclusion hysteresis, so a replica hovering around lag.max does not
+	// flap in and out of the assignment.
+	LagHeld bool
 }
+
+// LagReadmitPercent is the share of lag.max a held tablet's lag must fall
+// to before it is eligible again.
+const LagReadmitPercent = 90
 
 // Keyspace is a keyspace and the routing policy the control plane honours
 // for it. A keyspace that has tablets but no policy record gets

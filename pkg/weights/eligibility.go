@@ -55,7 +55,8 @@ func addressable(ks *topology.Keyspace, s *topology.Shard, keep func(*topology.T
 }
 
 // readers evaluates the replica or rdonly tablets of a shard. Lag above
-// lag.max excludes a tablet, except that the lag.min_serving least-lagged
+// lag.max excludes a tablet (until it is back under the re-admission level,
+// see topology.Tablet.LagHeld), except that the lag.min_serving least-lagged
 // serving tablets stay eligible (as VTGate does), so that a fleet-wide lag
 // spike degrades reads instead of failing them. Above lag.degraded a tablet
 // is Degraded and its weight falls linearly to minLagWeightPercent at
@@ -74,7 +75,7 @@ func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType) 
 	for rank, i := range serving {
 		v := &vs[i]
 		lag := v.tablet.ReplicationLag
-		if lag > ks.Lag.Max && rank >= ks.Lag.MinServing {
+		if (lag > ks.Lag.Max || v.tablet.LagHeld) && rank >= ks.Lag.MinServing {
 			continue
 		}
 		v.health, v.weight = Healthy, v.tablet.Weight

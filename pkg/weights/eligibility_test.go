@@ -1,6 +1,7 @@
 package weights_test
 
 import (
+	"github.com/shardmesh/shardmesh/pkg/topology"
 	"testing"
 
 	"github.com/shardmesh/shardmesh/pkg/weights"
@@ -180,5 +181,34 @@ func TestLagWeightFallsContinuously(t *testing.T) {
 			t.Errorf("lag %vs: Envoy endpoint %v/%d, want DEGRADED/%d", seconds, e.Health, e.Weight, weight)
 		}
 		prev = g.Weight
+	}
+}
+
+// TestLagHysteresis feeds a replica's lag readings one record at a time,
+// as etcd delivers them: once over lag.max it stays out until its lag is
+// back to 90 % of lag.max, so readings hovering around the threshold do not
+// flap it in and out.
+func TestLagHysteresis(t *testing.T) {
+	b := topology.NewBuilder()
+	for _, r := range append(cells(), policy(`{"lag":{"degraded":"10s","max":"30s","min_serving":0}}`), tablet(alias("zone2", 9), "replica")) {
+		if err := b.Put(r.key, []byte(r.val)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		lag      float64
+		eligible bool
+	}{
+		{29, true}, {31, false}, {29, false}, {28, false}, {27, true}, {29, true}, {30.5, false}, {20, true},
+	}
+	for i, s := range steps {
+		r := tablet(alias("zone2", 9), "replica", lag(s.lag))
+		if err := b.Put(r.key, []byte(r.val)); err != nil {
+			t.Fatal(err)
+		}
+		a := assign(t, b.Build(int64(i+2)), weights.ClassReplica, clientR1A, weights.KindEnvoy)
+		if got := a.Usable() == 1; got != s.eligible {
+			t.Errorf("step %d, lag %vs: eligible = %v, want %v (%q)", i, s.lag, got, s.eligible, render(a))
+		}
 	}
 }
