@@ -1,9 +1,9 @@
 package weights_test
 
 import (
-	"github.com/shardmesh/shardmesh/pkg/topology"
 	"testing"
 
+	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
