@@ -35,17 +35,15 @@ var goldenCases = map[string]struct {
 				"P1 zone2 w100: zone2-0000000201 HEALTHY/100",
 				"P2 zone3 w100: zone3-0000000301 HEALTHY/100")
 			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/80-/replica",
-				"P0 zone3 w100: zone3-0000000311 HEALTHY/100",
-				"P1 zone1 w100: zone1-0000000111 HEALTHY/100",
-				"P1 zone2 w100: zone2-0000000212 HEALTHY/100")
+				"P0 zone3-0000000311 100.0%", "P1 zone1-0000000111", "P1 zone2-0000000212")
 			// Async replicas never serve read-after-write.
 			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/-80/read-after-write",
 				"P0 zone1 w100: zone1-0000000101 HEALTHY/100",
 				"P1 zone1 w100: zone1-0000000102 HEALTHY/100",
 				"P2 zone2 w100: zone2-0000000201 HEALTHY/100")
+			// gRPC: one locality per tablet, weighted by its share (capacity).
 			wantEndpoints(t, r, "grpc-no-locality", "customer/0/replica",
-				"P0 zone2 w200: zone2-0000000221 HEALTHY/200",
-				"P0 zone3 w100: zone3-0000000321 HEALTHY/100")
+				"P0 zone2-0000000221 66.7%", "P0 zone3-0000000321 33.3%")
 			// Sharded: x-shard and x-keyspace-id routes per class, plus the
 			// default (primary) class. Unsharded: one route per class.
 			if n := len(routeConfig(t, r, "envoy-us-east-1a", "commerce").VirtualHosts[0].Routes); n != 5*4 {
@@ -63,17 +61,13 @@ var goldenCases = map[string]struct {
 				"P1 zone2 w100: zone2-0000000201 HEALTHY/100",
 				"P2 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100")
 			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/rdonly",
-				"P0 zone1 w1: zone1-0000000103 UNHEALTHY/100",
-				"P1 zone2 w100: zone2-0000000202 HEALTHY/100",
-				"P2 zone3 w100: zone3-0000000303 HEALTHY/100")
+				"P0 zone2-0000000202 100.0%", "P1 zone3-0000000303")
 		},
 	},
 	"region-down": {
 		check: func(t *testing.T, r rendered) {
 			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/replica",
-				"P0 zone1 w1: zone1-0000000102 UNHEALTHY/100",
-				"P1 zone2 w1: zone2-0000000201 UNHEALTHY/100",
-				"P2 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100")
+				"P0 zone3-0000000301 50.0%", "P0 zone3-0000000302 50.0%")
 			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/replica",
 				"P0 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100",
 				"P1 zone1 w100: zone1-0000000102 UNHEALTHY/100",
@@ -88,19 +82,18 @@ var goldenCases = map[string]struct {
 			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/primary",
 				"P0 zone1 w100: zone1-0000000101 DRAINING/100",
 				"P0 zone2 w100: zone2-0000000204 HEALTHY/100")
-			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/primary",
-				"P0 zone1 w1: zone1-0000000101 DRAINING/100",
-				"P0 zone2 w100: zone2-0000000204 HEALTHY/100")
+			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/primary", "P0 zone2-0000000204 100.0%")
 		},
 	},
 	"split-brain": {
 		check: func(t *testing.T, r rendered) {
 			for group, g := range standardGroups {
-				fenced := "P0 zone1 w100: zone1-0000000101 UNHEALTHY/100"
 				if g.Kind == weights.KindGRPC {
-					fenced = "P0 zone1 w1: zone1-0000000101 UNHEALTHY/100"
+					wantEndpoints(t, r, group, "commerce/0/primary", "P0 zone3-0000000304 100.0%")
+					continue
 				}
-				wantEndpoints(t, r, group, "commerce/0/primary", fenced, "P0 zone3 w100: zone3-0000000304 HEALTHY/100")
+				wantEndpoints(t, r, group, "commerce/0/primary",
+					"P0 zone1 w100: zone1-0000000101 UNHEALTHY/100", "P0 zone3 w100: zone3-0000000304 HEALTHY/100")
 			}
 		},
 	},
@@ -111,13 +104,8 @@ var goldenCases = map[string]struct {
 				"P1 zone2 w100: zone2-0000000201 UNHEALTHY/100",
 				"P2 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 UNHEALTHY/100")
 			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/replica",
-				"P0 zone1 w55: zone1-0000000102 HEALTHY/55",
-				"P1 zone2 w1: zone2-0000000201 UNHEALTHY/100",
-				"P2 zone3 w100: zone3-0000000301 HEALTHY/100, zone3-0000000302 UNHEALTHY/100")
-			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/rdonly",
-				"P0 zone3 w1: zone3-0000000303 UNHEALTHY/100",
-				"P1 zone1 w10: zone1-0000000103 HEALTHY/10",
-				"P1 zone2 w1: zone2-0000000202 UNHEALTHY/100")
+				"P0 zone1-0000000102 100.0%", "P1 zone3-0000000301")
+			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/rdonly", "P0 zone1-0000000103 100.0%")
 			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/rdonly",
 				"P0 zone3 w100: zone3-0000000303 UNHEALTHY/100",
 				"P1 zone1 w100: zone1-0000000103 DEGRADED/100",
@@ -131,9 +119,7 @@ var goldenCases = map[string]struct {
 				"P1 zone1 w100: zone1-0000000102 UNHEALTHY/100",
 				"P1 zone2 w100: zone2-0000000201 HEALTHY/100")
 			wantEndpoints(t, r, "grpc-us-east-1a", "commerce/0/rdonly",
-				"P0 zone1 w100: zone1-0000000103 HEALTHY/100",
-				"P1 zone2 w1: zone2-0000000202 UNHEALTHY/100",
-				"P2 zone3 w100: zone3-0000000303 HEALTHY/100")
+				"P0 zone1-0000000103 100.0%", "P1 zone3-0000000303")
 		},
 	},
 	"cross-region-false": {
@@ -142,9 +128,8 @@ var goldenCases = map[string]struct {
 				"P0 zone1 w100: zone1-0000000102 HEALTHY/100",
 				"P1 zone2 w100: zone2-0000000201 HEALTHY/100")
 			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/replica",
-				"P0 zone3 w200: zone3-0000000301 HEALTHY/100, zone3-0000000302 HEALTHY/100")
-			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/primary",
-				"P0 zone1 w100: zone1-0000000101 HEALTHY/100")
+				"P0 zone3-0000000301 50.0%", "P0 zone3-0000000302 50.0%")
+			wantEndpoints(t, r, "grpc-us-west-2a", "commerce/0/primary", "P0 zone1-0000000101 100.0%")
 			wantEndpoints(t, r, "envoy-us-west-2a", "commerce/0/read-after-write",
 				"P0 zone1 w100: zone1-0000000101 HEALTHY/100",
 				"P1 zone3 w100: zone3-0000000302 HEALTHY/100")
@@ -265,10 +250,35 @@ func assignment(t *testing.T, r rendered, group, cluster string) *endpointv3.Clu
 	return res.(*endpointv3.ClusterLoadAssignment)
 }
 
-// wantEndpoints checks one assignment of one group.
+// grpcLines renders an assignment of a gRPC group: priority 0's tablets
+// with their share of traffic, then the failover order.
+func grpcLines(cla *endpointv3.ClusterLoadAssignment) []string {
+	total := 0.0
+	for _, l := range cla.GetEndpoints() {
+		if l.GetPriority() == 0 {
+			total += float64(l.GetLoadBalancingWeight().GetValue())
+		}
+	}
+	var out []string
+	for _, l := range cla.GetEndpoints() {
+		if l.GetPriority() == 0 {
+			out = append(out, fmt.Sprintf("P0 %s %.1f%%", l.GetLocality().GetSubZone(), 100*float64(l.GetLoadBalancingWeight().GetValue())/total))
+		} else {
+			out = append(out, fmt.Sprintf("P%d %s", l.GetPriority(), l.GetLocality().GetSubZone()))
+		}
+	}
+	return out
+}
+
+// wantEndpoints checks one assignment of one group; gRPC groups are
+// compared in grpcLines form.
 func wantEndpoints(t *testing.T, r rendered, group, cluster string, want ...string) {
 	t.Helper()
-	if diff := cmp.Diff(want, claLines(assignment(t, r, group, cluster))); diff != "" {
+	render := claLines
+	if strings.HasPrefix(group, "grpc") {
+		render = grpcLines
+	}
+	if diff := cmp.Diff(want, render(assignment(t, r, group, cluster))); diff != "" {
 		t.Errorf("group %s, %s (-want +got):\n%s", group, cluster, diff)
 	}
 }

@@ -28,6 +28,7 @@ type assignmentKey struct {
 	class    weights.Class
 	locality weights.Locality
 	kind     weights.ClientKind
+	ramp     string // weights.RampPhase: the assignment changes as ramps step
 }
 
 type routeKey struct {
@@ -139,7 +140,8 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 			}
 			set.add(resourcev3.ClusterType, name, cl)
 			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now}
-			a, err := t.assignments.get(assignmentKey{ks, s, c, g.Locality(), g.Kind}, func() types.Resource {
+			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(ks, s, now)}
+			a, err := t.assignments.get(key, func() types.Resource {
 				return makeAssignment(name, weights.Assign(req))
 			})
 			if err != nil {

@@ -20,6 +20,12 @@ type Request struct {
 
 // Assign computes the prioritized, weighted endpoints of one class of one
 // shard for a client. It is a pure function of the request.
+//
+// For Envoy the assignment is the policy itself: priorities relative to the
+// client, every tablet with its health status, locality weights equal to
+// the localities' capacity; Envoy spills load between priorities and
+// localities in proportion to health. Proxyless gRPC does none of that
+// (see flattenForGRPC), so its assignment is derived from Envoy's.
 func Assign(r Request) Assignment {
 	ks, ok := r.Topology.Keyspaces[r.Shard.Keyspace]
 	if !ok {
@@ -53,7 +59,7 @@ func Assign(r Request) Assignment {
 		place(primaries(ks, r.Shard), true)
 		place(semiSyncReaders(ks, r.Shard), false)
 	default:
-		place(readers(ks, r.Shard, tabletTypeOf(r.Class)), false)
+		place(readers(ks, r.Shard, tabletTypeOf(r.Class), r.Now), false)
 	}
 
 	tiers := make([]tier, len(all))
@@ -67,6 +73,7 @@ func Assign(r Request) Assignment {
 		cell     string
 	}
 	byLocality := map[localityKey]*LocalityEndpoints{}
+	policy := make(map[string]uint32, len(all)) // alias -> the weight the policy wants
 	for _, p := range all {
 		k := localityKey{priority[p.tier], p.cell.Name}
 		l := byLocality[k]
@@ -74,49 +81,28 @@ func Assign(r Request) Assignment {
 			l = &LocalityEndpoints{Region: p.cell.Region, Zone: p.cell.Zone, Cell: p.cell.Name, Priority: k.priority}
 			byLocality[k] = l
 		}
-		l.Endpoints = append(l.Endpoints, encode(p.verdict, r.Kind))
+		l.Endpoints = append(l.Endpoints, Endpoint{Alias: p.tablet.Alias, Host: p.tablet.Hostname, Port: p.port, Health: p.health, Weight: p.envoy})
+		policy[p.tablet.Alias] = p.weight
 	}
 	var a Assignment
 	for _, l := range byLocality {
-		l.Weight = localityWeight(l.Endpoints, r.Kind)
+		for _, e := range l.Endpoints {
+			l.Weight += e.Weight
+		}
+		l.Weight = max(1, l.Weight)
 		slices.SortFunc(l.Endpoints, func(x, y Endpoint) int { return cmp.Compare(x.Alias, y.Alias) })
 		a.Localities = append(a.Localities, *l)
 	}
-	slices.SortFunc(a.Localities, func(x, y LocalityEndpoints) int {
-		return cmp.Or(cmp.Compare(x.Priority, y.Priority), cmp.Compare(x.Region, y.Region),
-			cmp.Compare(x.Zone, y.Zone), cmp.Compare(x.Cell, y.Cell))
-	})
+	sortLocalities(a.Localities)
+	if r.Kind == KindGRPC {
+		return flattenForGRPC(a, policy)
+	}
 	return a
 }
 
-// encode turns a verdict into an endpoint for a client kind. Proxyless gRPC
-// drops DEGRADED endpoints entirely, so for it an eligible but lagging
-// tablet is Healthy with its already reduced weight; Envoy gets Degraded
-// with the tablet's full weight and uses it only when healthy hosts run
-// short.
-func encode(v verdict, kind ClientKind) Endpoint {
-	e := Endpoint{Alias: v.tablet.Alias, Host: v.tablet.Hostname, Port: v.port, Health: v.health, Weight: v.weight}
-	if v.health == Degraded {
-		if kind == KindGRPC {
-			e.Health = Healthy
-		} else {
-			e.Weight = v.tablet.Weight
-		}
-	}
-	return e
-}
-
-// localityWeight is a locality's load_balancing_weight. Envoy scales a
-// locality's weight by the share of its hosts that are healthy, so it gets
-// the locality's full capacity; gRPC does no such scaling, so it gets the
-// capacity that can take requests. Either way the weight is ≥ 1, because
-// gRPC drops localities without one.
-func localityWeight(eps []Endpoint, kind ClientKind) uint32 {
-	var sum uint32
-	for _, e := range eps {
-		if kind == KindEnvoy || e.Health == Healthy || e.Health == Degraded {
-			sum += e.Weight
-		}
-	}
-	return max(1, sum)
+func sortLocalities(ls []LocalityEndpoints) {
+	slices.SortFunc(ls, func(x, y LocalityEndpoints) int {
+		return cmp.Or(cmp.Compare(x.Priority, y.Priority), cmp.Compare(x.Region, y.Region),
+			cmp.Compare(x.Zone, y.Zone), cmp.Compare(x.Cell, y.Cell))
+	})
 }

@@ -16,7 +16,8 @@ type verdict struct {
 	tablet *topology.Tablet
 	port   uint32
 	health Health
-	weight uint32
+	weight uint32 // the share the policy wants: capacity × lag × ramp
+	envoy  uint32 // the weight Envoy gets: capacity × ramp (it handles lag with DEGRADED)
 }
 
 // servingOK reports whether a tablet may serve at all: SERVING, no health
@@ -48,7 +49,7 @@ func addressable(ks *topology.Keyspace, s *topology.Shard, keep func(*topology.T
 			continue
 		}
 		if port, ok := t.PortMap[ks.PortName]; ok {
-			out = append(out, verdict{tablet: t, port: port, health: notEligible(t), weight: t.Weight})
+			out = append(out, verdict{tablet: t, port: port, health: notEligible(t), weight: t.Weight, envoy: t.Weight})
 		}
 	}
 	return out
@@ -60,8 +61,8 @@ func addressable(ks *topology.Keyspace, s *topology.Shard, keep func(*topology.T
 // serving tablets stay eligible (as VTGate does), so that a fleet-wide lag
 // spike degrades reads instead of failing them. Above lag.degraded a tablet
 // is Degraded and its weight falls linearly to minLagWeightPercent at
-// lag.max.
-func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType) []verdict {
+// lag.max. A tablet that became eligible recently ramps up (see rampStep).
+func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType, now time.Time) []verdict {
 	vs := addressable(ks, s, func(t *topology.Tablet) bool { return t.Type == typ })
 	var serving []int
 	for i, v := range vs {
@@ -78,10 +79,11 @@ func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType) 
 		if (lag > ks.Lag.Max || v.tablet.LagHeld) && rank >= ks.Lag.MinServing {
 			continue
 		}
-		v.health, v.weight = Healthy, v.tablet.Weight
+		ramp := rampPercent(ks, rampStep(ks, v.tablet, now))
+		v.health, v.weight, v.envoy = Healthy, scale(v.tablet.Weight, ramp), scale(v.tablet.Weight, ramp)
 		if lag > ks.Lag.Degraded {
 			v.health = Degraded
-			v.weight = scale(v.tablet.Weight, lagWeightPercent(lag, ks.Lag))
+			v.weight = scale(v.weight, lagWeightPercent(lag, ks.Lag))
 		}
 	}
 	return vs

@@ -78,12 +78,12 @@ func TestEligibility(t *testing.T) {
 			recs: []rec{lagPolicy, tablet(r1, "replica", lag(20)), tablet(r2, "replica")},
 			kind: weights.KindGRPC,
 			// halfway from degraded (10s) to max (30s): 100% - 45% = 55%.
-			want: []string{"P0 zone1 w155: " + r1 + " HEALTHY/55, " + r2 + " HEALTHY/100"},
+			want: []string{"P0 " + r1 + " 35.5%", "P0 " + r2 + " 64.5%"},
 		},
 		"lag at lag.max is still eligible": {
 			recs: []rec{lagPolicy, tablet(r1, "replica", lag(30)), tablet(r2, "replica")},
 			kind: weights.KindGRPC,
-			want: []string{"P0 zone1 w110: " + r1 + " HEALTHY/10, " + r2 + " HEALTHY/100"},
+			want: []string{"P0 " + r1 + " 9.1%", "P0 " + r2 + " 90.9%"},
 		},
 		"lag over lag.max excludes beyond min_serving": {
 			recs: []rec{lagPolicy, tablet(r1, "replica", lag(0.5)), tablet(r2, "replica", lag(31))},
@@ -93,7 +93,7 @@ func TestEligibility(t *testing.T) {
 			recs: []rec{policy(`{"lag":{"degraded":"10s","max":"30s","min_serving":2}}`),
 				tablet(r1, "replica", lag(60)), tablet(r2, "replica", lag(40)), tablet(r3, "replica", lag(50))},
 			kind: weights.KindGRPC,
-			want: []string{"P0 zone1 w20: " + r1 + " UNHEALTHY/100, " + r2 + " HEALTHY/10, " + r3 + " HEALTHY/10"},
+			want: []string{"P0 " + r2 + " 50.0%", "P0 " + r3 + " 50.0%"},
 		},
 		"min_serving kept tablets are degraded for Envoy": {
 			recs: []rec{policy(`{"lag":{"degraded":"10s","max":"30s","min_serving":1}}`),
@@ -112,7 +112,7 @@ func TestEligibility(t *testing.T) {
 		"weight 1 never reduces to 0": {
 			recs: []rec{lagPolicy, tablet(r1, "replica", lag(29), `"weight":1`)},
 			kind: weights.KindGRPC,
-			want: []string{"P0 zone1 w1: " + r1 + " HEALTHY/1"},
+			want: []string{"P0 " + r1 + " 100.0%"},
 		},
 		"tablet without the keyspace's port is left out": {
 			recs: []rec{policy(`{"port_name":"grpc"}`), tablet(r1, "replica", `"port_map":{"mysql":3306}`), tablet(r2, "replica")},
@@ -127,16 +127,16 @@ func TestEligibility(t *testing.T) {
 				tablet(r3, "replica", `"state":"DRAINING"`, `"weight":50`)},
 			want: []string{"P0 zone1 w350: " + r1 + " HEALTHY/100, " + r2 + " UNHEALTHY/200, " + r3 + " DRAINING/50"},
 		},
-		"gRPC locality weight is the usable capacity": {
+		"gRPC gets only the usable tablets": {
 			recs: []rec{tablet(r1, "replica"), tablet(r2, "replica", `"state":"NOT_SERVING"`, `"weight":200`),
 				tablet(r3, "replica", `"state":"DRAINING"`, `"weight":50`)},
 			kind: weights.KindGRPC,
-			want: []string{"P0 zone1 w100: " + r1 + " HEALTHY/100, " + r2 + " UNHEALTHY/200, " + r3 + " DRAINING/50"},
+			want: []string{"P0 " + r1 + " 100.0%"},
 		},
-		"gRPC locality with nothing usable still weighs 1": {
+		"gRPC gets nothing when nothing is usable": {
 			recs: []rec{tablet(r1, "replica", `"state":"NOT_SERVING"`)},
 			kind: weights.KindGRPC,
-			want: []string{"P0 zone1 w1: " + r1 + " UNHEALTHY/100"},
+			want: nil,
 		},
 	}
 	for name, tc := range cases {
@@ -146,6 +146,10 @@ func TestEligibility(t *testing.T) {
 				kind = weights.KindEnvoy
 			}
 			topo := build(t, append(cells(), tc.recs...)...)
+			if kind == weights.KindGRPC {
+				checkGRPC(t, assign(t, topo, weights.ClassReplica, clientR1A, kind), tc.want)
+				return
+			}
 			checkAssignment(t, assign(t, topo, weights.ClassReplica, clientR1A, kind), tc.want)
 		})
 	}

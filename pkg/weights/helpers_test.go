@@ -109,5 +109,42 @@ func checkAssignment(t *testing.T, a weights.Assignment, want []string) {
 	}
 }
 
+// renderGRPC prints an assignment served to proxyless gRPC: the share of
+// traffic of each tablet at priority 0 ("P0 zone1-0000000001 35.5%"), then
+// the failover order of the tablets that get no share ("P1 zone3-0000000003").
+// It fails the test unless every locality holds one HEALTHY endpoint and is
+// named after it, as flattenForGRPC promises.
+func renderGRPC(t testing.TB, a weights.Assignment) []string {
+	t.Helper()
+	var out []string
+	total := 0.0
+	for _, l := range a.Localities {
+		if len(l.Endpoints) != 1 || l.Endpoints[0].Alias != l.Cell || l.Endpoints[0].Health != weights.Healthy || l.Weight < 1 {
+			t.Errorf("gRPC locality %+v: want one HEALTHY endpoint named by the sub_zone, weight >= 1", l)
+			continue
+		}
+		if l.Priority == 0 {
+			total += float64(l.Weight)
+		}
+	}
+	for _, l := range a.Localities {
+		if l.Priority == 0 {
+			out = append(out, fmt.Sprintf("P0 %s %.1f%%", l.Cell, 100*float64(l.Weight)/total))
+		} else {
+			out = append(out, fmt.Sprintf("P%d %s", l.Priority, l.Cell))
+		}
+	}
+	return out
+}
+
+// checkGRPC compares a gRPC assignment with its renderGRPC rendering.
+func checkGRPC(t *testing.T, a weights.Assignment, want []string) {
+	t.Helper()
+	got := renderGRPC(t, a)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("gRPC assignment (-want +got):\n%s", diff)
+	}
+}
+
 // alias returns the Vitess alias of a cell and uid.
 func alias(cell string, uid int) string { return fmt.Sprintf("%s-%010d", cell, uid) }

@@ -20,54 +20,55 @@ func TestPrimaryClass(t *testing.T) {
 		recs  []rec
 		noLoc bool     // a client with no locality; else clientR1A
 		want  []string // for Envoy
-		grpc  []string // for gRPC, when it differs from want
+		grpc  []string // renderGRPC of the gRPC assignment; nil when it is empty
 	}{
 		"the primary and no replica": {
 			recs: append([]rec{tablet(p2, "primary", term(10))}, replicas...),
 			want: []string{"P0 zone2 w100: " + p2 + " HEALTHY/100"},
+			grpc: []string{"P0 zone2-0000000200 100.0%"},
 		},
 		"a primary in another region is still priority 0": {
 			recs: append([]rec{policy(`{"failover":{"cross_region":false}}`), tablet(p3, "primary", term(10))}, replicas...),
 			want: []string{"P0 zone3 w100: " + p3 + " HEALTHY/100"},
+			grpc: []string{"P0 zone3-0000000300 100.0%"},
 		},
 		"no client locality": {
 			recs:  []rec{tablet(p3, "primary", term(10))},
 			noLoc: true,
 			want:  []string{"P0 zone3 w100: " + p3 + " HEALTHY/100"},
+			grpc:  []string{"P0 zone3-0000000300 100.0%"},
 		},
 		"newest term wins, older SERVING primary is fenced": {
 			recs: []rec{tablet(p1, "primary", term(10)), tablet(p2, "primary", term(11))},
 			want: []string{"P0 zone1 w100: " + p1 + " UNHEALTHY/100", "P0 zone2 w100: " + p2 + " HEALTHY/100"},
-			grpc: []string{"P0 zone1 w1: " + p1 + " UNHEALTHY/100", "P0 zone2 w100: " + p2 + " HEALTHY/100"},
+			grpc: []string{"P0 zone2-0000000200 100.0%"},
 		},
 		"newest term wins whatever the alias order": {
 			recs: []rec{tablet(p1, "primary", term(11)), tablet(p2, "primary", term(10))},
 			want: []string{"P0 zone1 w100: " + p1 + " HEALTHY/100", "P0 zone2 w100: " + p2 + " UNHEALTHY/100"},
-			grpc: []string{"P0 zone1 w100: " + p1 + " HEALTHY/100", "P0 zone2 w1: " + p2 + " UNHEALTHY/100"},
+			grpc: []string{"P0 zone1-0000000100 100.0%"},
 		},
 		"older DRAINING primary is draining": {
 			recs: []rec{tablet(p1, "primary", term(10), `"state":"DRAINING"`), tablet(p2, "primary", term(11))},
 			want: []string{"P0 zone1 w100: " + p1 + " DRAINING/100", "P0 zone2 w100: " + p2 + " HEALTHY/100"},
-			grpc: []string{"P0 zone1 w1: " + p1 + " DRAINING/100", "P0 zone2 w100: " + p2 + " HEALTHY/100"},
+			grpc: []string{"P0 zone2-0000000200 100.0%"},
 		},
 		"new primary not yet serving: the old one stays fenced": {
 			recs: []rec{tablet(p1, "primary", term(10)), tablet(p2, "primary", term(11), `"state":"NOT_SERVING"`)},
 			want: []string{"P0 zone1 w100: " + p1 + " UNHEALTHY/100", "P0 zone2 w100: " + p2 + " UNHEALTHY/100"},
-			grpc: []string{"P0 zone1 w1: " + p1 + " UNHEALTHY/100", "P0 zone2 w1: " + p2 + " UNHEALTHY/100"},
 		},
 		"new primary with a health error: no fallback": {
 			recs: append([]rec{tablet(p1, "primary", term(10)), tablet(p2, "primary", term(11), `"health_error":"disk full"`)}, replicas...),
 			want: []string{"P0 zone1 w100: " + p1 + " UNHEALTHY/100", "P0 zone2 w100: " + p2 + " UNHEALTHY/100"},
-			grpc: []string{"P0 zone1 w1: " + p1 + " UNHEALTHY/100", "P0 zone2 w1: " + p2 + " UNHEALTHY/100"},
 		},
 		"primary of a schema version not accepted": {
 			recs: []rec{policy(`{"schema_versions":["v2"]}`), tablet(p1, "primary", term(10))},
 			want: []string{"P0 zone1 w100: " + p1 + " UNHEALTHY/100"},
-			grpc: []string{"P0 zone1 w1: " + p1 + " UNHEALTHY/100"},
 		},
 		"primary lag does not matter": {
 			recs: []rec{policy(`{"lag":{"degraded":"1s","max":"2s","min_serving":0}}`), tablet(p1, "primary", term(10), lag(60))},
 			want: []string{"P0 zone1 w100: " + p1 + " HEALTHY/100"},
+			grpc: []string{"P0 zone1-0000000100 100.0%"},
 		},
 		"no primary: an empty assignment, never a replica": {
 			recs: replicas,
@@ -82,10 +83,7 @@ func TestPrimaryClass(t *testing.T) {
 			}
 			topo := build(t, append(cells(), tc.recs...)...)
 			checkAssignment(t, assign(t, topo, weights.ClassPrimary, client, weights.KindEnvoy), tc.want)
-			if tc.grpc == nil {
-				tc.grpc = tc.want
-			}
-			checkAssignment(t, assign(t, topo, weights.ClassPrimary, client, weights.KindGRPC), tc.grpc)
+			checkGRPC(t, assign(t, topo, weights.ClassPrimary, client, weights.KindGRPC), tc.grpc)
 		})
 	}
 }

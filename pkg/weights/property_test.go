@@ -71,7 +71,8 @@ func TestInvariantsOnRandomTopologies(t *testing.T) {
 				for _, client := range randomClients {
 					a := assign(t, topo, class, client, kind)
 					tally(seen, topo, a)
-					for _, err := range invariants(topo, class, client, kind, a) {
+					envoy := assign(t, topo, class, client, weights.KindEnvoy)
+					for _, err := range invariants(topo, class, client, kind, a, envoy) {
 						t.Errorf("topology %d, %s, %s, client %v: %s\nassignment: %q\nrecords: %v", i, class, kind, client, err, render(a), recs)
 					}
 					if again := assign(t, topo, class, client, kind); !reflect.DeepEqual(a, again) {
@@ -131,7 +132,11 @@ func tabletOf(topo *topology.Topology, alias string) *topology.Tablet {
 }
 
 // invariants returns the rules an assignment breaks.
-func invariants(topo *topology.Topology, class weights.Class, client weights.Locality, kind weights.ClientKind, a weights.Assignment) []string {
+//
+// A gRPC assignment is derived from the Envoy one for the same client
+// (envoy): it must hold exactly the tablets usable there, one per locality,
+// with priority 0's weights summing to the whole.
+func invariants(topo *topology.Topology, class weights.Class, client weights.Locality, kind weights.ClientKind, a, envoy weights.Assignment) []string {
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	ks := topo.Keyspaces[testKeyspace]
@@ -169,19 +174,18 @@ func invariants(topo *topology.Topology, class weights.Class, client weights.Loc
 			if !typeAllowed(class, tb) {
 				fail("endpoint %s of type %s (replication %q) in class %s", e.Alias, tb.Type, tb.Replication, class)
 			}
-			if tb.Cell != l.Cell {
+			if kind == weights.KindEnvoy && tb.Cell != l.Cell {
 				fail("endpoint %s of cell %s in locality %s", e.Alias, tb.Cell, l.Cell)
+			}
+			if kind == weights.KindGRPC && (len(l.Endpoints) != 1 || l.Cell != e.Alias) {
+				fail("gRPC locality %s holds %d endpoints, want only its own tablet", l.Cell, len(l.Endpoints))
 			}
 			if msg := healthError(topo, ks, shard, class, kind, tb, e); msg != "" {
 				fail("endpoint %s: %s", e.Alias, msg)
 			}
 		}
-		want := usable
-		if kind == weights.KindEnvoy {
-			want = all
-		}
-		if l.Weight != max(1, want) {
-			fail("locality %s at P%d: weight %d, want %d", l.Cell, l.Priority, l.Weight, max(1, want))
+		if kind == weights.KindEnvoy && l.Weight != max(1, all) {
+			fail("locality %s at P%d: weight %d, want %d", l.Cell, l.Priority, l.Weight, max(1, all))
 		}
 	}
 	if !slices.IsSorted(priorities) {
@@ -196,6 +200,9 @@ func invariants(topo *topology.Topology, class weights.Class, client weights.Loc
 	if n := len(slices.Compact(slices.Clone(priorities))); client == noClient && n > 1 && class != weights.ClassReadAfterWrite {
 		fail("a client with no locality got %d priorities", n)
 	}
+	if kind == weights.KindGRPC {
+		return append(errs, grpcInvariants(a, envoy)...)
+	}
 	// Every addressable tablet of the class is kept, unless cross_region
 	// forbids its cell to this client.
 	for _, tb := range shard.Tablets {
@@ -207,6 +214,45 @@ func invariants(topo *topology.Topology, class weights.Class, client weights.Loc
 		if !omittable {
 			fail("tablet %s (%s in %s) is missing", tb.Alias, tb.Type, tb.Cell)
 		}
+	}
+	return errs
+}
+
+// grpcInvariants checks a gRPC assignment against the Envoy one it derives
+// from: the same usable tablets, and shares of priority 0 that add up.
+func grpcInvariants(a, envoy weights.Assignment) []string {
+	var errs []string
+	usable := map[string]bool{}
+	for _, l := range envoy.Localities {
+		for _, e := range l.Endpoints {
+			if e.Health == weights.Healthy || e.Health == weights.Degraded {
+				usable[e.Alias] = true
+			}
+		}
+	}
+	got := map[string]bool{}
+	var p0 uint64
+	n0 := 0
+	for _, l := range a.Localities {
+		for _, e := range l.Endpoints {
+			got[e.Alias] = true
+			if !usable[e.Alias] {
+				errs = append(errs, fmt.Sprintf("gRPC gets %s, which is not usable for Envoy", e.Alias))
+			}
+		}
+		if l.Priority == 0 {
+			p0 += uint64(l.Weight)
+			n0++
+		}
+	}
+	for alias := range usable {
+		if !got[alias] {
+			errs = append(errs, fmt.Sprintf("usable tablet %s is missing for gRPC", alias))
+		}
+	}
+	// Shares are rounded to millionths, each at least 1.
+	if n0 > 0 && (p0+uint64(n0) < 1e6 || p0 > 1e6+uint64(n0)) {
+		errs = append(errs, fmt.Sprintf("priority 0 weights sum to %d, want 1e6", p0))
 	}
 	return errs
 }

@@ -1,0 +1,80 @@
+package weights
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shardmesh/shardmesh/pkg/topology"
+)
+
+// RampSteps is how many steps a slow-start ramp takes from
+// ramp.min_weight_percent to full weight, so that a ramp causes a bounded
+// number of pushes (RampSteps) rather than one per tick.
+const RampSteps = 4
+
+// rampStep returns the ramp step of a serving tablet at now: 0..RampSteps-1
+// while ramping, RampSteps when done. A tablet without serving_since, or a
+// keyspace without a ramp window, does not ramp.
+func rampStep(ks *topology.Keyspace, t *topology.Tablet, now time.Time) int {
+	if ks.Ramp.Window <= 0 || t.ServingSince.IsZero() || t.State != topology.StateServing {
+		return RampSteps
+	}
+	age := now.Sub(t.ServingSince)
+	if age >= ks.Ramp.Window {
+		return RampSteps
+	}
+	if age < 0 {
+		return 0 // serving_since in the future: clock skew, start at the bottom
+	}
+	return int(age * RampSteps / ks.Ramp.Window)
+}
+
+// rampPercent is the weight percent at a ramp step: from
+// ramp.min_weight_percent at step 0 up to 100 at RampSteps.
+func rampPercent(ks *topology.Keyspace, step int) uint32 {
+	lo := ks.Ramp.MinWeightPercent
+	return lo + (100-lo)*uint32(step)/RampSteps
+}
+
+// RampPhase identifies the ramp steps of a shard's tablets at now; two
+// times with the same phase give the same assignments, so callers can key
+// caches on it. It is "" when no tablet of the shard is ramping.
+func RampPhase(ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
+	var b strings.Builder
+	for i, t := range s.Tablets {
+		if step := rampStep(ks, t, now); step < RampSteps {
+			b.WriteString(strconv.Itoa(i))
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(step))
+			b.WriteByte(',')
+		}
+	}
+	return b.String()
+}
+
+// NextRampChange returns the earliest time after now at which some
+// tablet's ramp step changes, so that the caller can rebuild then; ok is
+// false when nothing is ramping.
+func NextRampChange(topo *topology.Topology, now time.Time) (next time.Time, ok bool) {
+	for _, s := range topo.Shards {
+		ks := topo.Keyspaces[s.Keyspace]
+		if ks == nil {
+			continue
+		}
+		for _, t := range s.Tablets {
+			step := rampStep(ks, t, now)
+			if step >= RampSteps {
+				continue
+			}
+			at := t.ServingSince.Add(ks.Ramp.Window * time.Duration(step+1) / RampSteps)
+			if !at.After(now) {
+				at = now.Add(time.Millisecond)
+			}
+			if !ok || at.Before(next) {
+				next, ok = at, true
+			}
+		}
+	}
+	return next, ok
+}
