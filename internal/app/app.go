@@ -120,6 +120,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.cancel = cancel
 	a.goRun(func() { _ = a.Server.Serve(xlis) })
 	a.goRun(func() { _ = a.Watcher.Run(runCtx) })
+	a.goRun(func() { _ = a.Cache.RunRamps(runCtx, cfg.Clock) })
 	a.log.Info("xds-server listening", "xds", a.XDSAddr.String(), "admin", cfg.AdminAddr, "etcd_prefix", cfg.EtcdPrefix)
 	return a, nil
 }
