@@ -37,6 +37,12 @@ var fleet = []tabletSpec{
 	{"zone2-0000000212", "commerce", "80-", "replica"},
 	{"zone1-0000000121", "customer", "0", "primary"},
 	{"zone3-0000000321", "customer", "0", "replica"},
+	// orders: for traffic-split tests, two replicas in zone1.
+	{"zone2-0000000405", "orders", "0", "primary"},
+	{"zone1-0000000401", "orders", "0", "replica"},
+	{"zone1-0000000402", "orders", "0", "replica"},
+	{"zone2-0000000403", "orders", "0", "replica"},
+	{"zone3-0000000404", "orders", "0", "replica"},
 }
 
 // Client localities.
@@ -94,6 +100,7 @@ func newEnv(t *testing.T) *env {
 	if err := e.app.WaitReady(ctx); err != nil {
 		t.Fatalf("xds-server never synced: %v", err)
 	}
+	waitRevision(t, e)
 	return e
 }
 

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/shardmesh/shardmesh/internal/xdstest"
+	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/weights"
+)
+
+// splitTolerance is how far (in percentage points) the split measured with
+// gRPC clients may be from Envoy's formula: 600 calls put one standard
+// deviation of a 70/30 split at about 1.9 points.
+const (
+	splitTolerance = 10.0
+	splitCalls     = 600
+)
+
+// envoySplit is the traffic split Envoy's documented priority-load formula
+// gives for an Envoy sidecar in the client's locality, on the server's
+// current topology.
+func envoySplit(t *testing.T, e *env, n xdstest.Node, keyspace, shard string, class weights.Class) map[string]float64 {
+	t.Helper()
+	topo := e.app.Cache.Topology()
+	s := topo.Shards[topology.ShardKey{Keyspace: keyspace, Shard: shard}]
+	if s == nil {
+		t.Fatalf("no shard %s/%s at revision %d", keyspace, shard, topo.Revision)
+	}
+	a := weights.Assign(weights.Request{Topology: topo, Shard: s, Class: class, Kind: weights.KindEnvoy,
+		Client: weights.Locality{Region: n.Region, Zone: n.Zone}, Now: time.Now()})
+	return weights.EnvoySplit(a)
+}
+
+// matchesEnvoy waits until the split measured with c agrees with Envoy's
+// formula within splitTolerance for every tablet, and returns it.
+func matchesEnvoy(t *testing.T, e *env, c *xdstest.Client, n xdstest.Node, keyspace, shard string, class weights.Class, headers ...string) xdstest.Counts {
+	t.Helper()
+	var got xdstest.Counts
+	xdstest.Eventually(t, 15*time.Second, func() (bool, string) {
+		want := envoySplit(t, e, n, keyspace, shard, class)
+		got = c.Count(splitCalls, headers...)
+		aliases := map[string]bool{}
+		for a := range want {
+			aliases[a] = true
+		}
+		for a := range got {
+			aliases[a] = true
+		}
+		for a := range aliases {
+			measured := 100 * float64(got[a]) / float64(got.Total())
+			if math.Abs(measured-100*want[a]) > splitTolerance {
+				return false, fmt.Sprintf("%s: gRPC measured %.1f%%, Envoy's formula %.1f%% (calls %v, formula %v)", a, measured, 100*want[a], got, want)
+			}
+		}
+		return true, ""
+	})
+	return got
+}
+
+// TestProportionalSpillMatchesEnvoy: when one of the two replicas in the
+// client's zone fails, the zone keeps 1.4 × 50% = 70% of the reads and the
+// region takes the rest, for Envoy by its formula and for gRPC as measured.
+func TestProportionalSpillMatchesEnvoy(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial(inR1A, "orders")
+	replica := []string{"x-tablet-type", "replica"}
+	got := matchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
+	if !got.Only("zone1-0000000401", "zone1-0000000402") {
+		t.Fatalf("healthy zone: reads went to %v, want only zone1's replicas", got)
+	}
+
+	e.update("zone1-0000000402", map[string]any{"state": "NOT_SERVING"})
+	waitRevision(t, e)
+	want := envoySplit(t, e, inR1A, "orders", "0", weights.ClassReplica)
+	if math.Abs(want["zone1-0000000401"]-0.7) > 1e-9 || math.Abs(want["zone2-0000000403"]-0.3) > 1e-9 {
+		t.Fatalf("Envoy's formula gives %v, want 70%% zone1-0000000401 / 30%% zone2-0000000403", want)
+	}
+	got = matchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
+	t.Logf("one of two local replicas down: gRPC measured %v over %d calls, Envoy's formula %v", got, got.Total(), want)
+}
+
+// TestRampMatchesEnvoy: a replica that just started serving takes a small
+// share that grows with its ramp steps, for gRPC clients as for Envoy.
+func TestRampMatchesEnvoy(t *testing.T) {
+	e := newEnv(t)
+	e.put("keyspaces/orders", `{"ramp":{"window":"1h","min_weight_percent":10}}`)
+	c := e.dial(inR1A, "orders")
+	replica := []string{"x-tablet-type", "replica"}
+	for _, tc := range []struct {
+		age   time.Duration
+		share float64 // of zone1-0000000402, by the ramp arithmetic
+	}{
+		{0, 10.0 / 110},                // step 0: 10%
+		{30 * time.Minute, 55.0 / 155}, // step 2: 55%
+		{2 * time.Hour, 0.5},           // done
+	} {
+		since := time.Now().Add(-tc.age).UTC().Format(time.RFC3339)
+		e.update("zone1-0000000402", map[string]any{"serving_since": since})
+		waitRevision(t, e)
+		want := envoySplit(t, e, inR1A, "orders", "0", weights.ClassReplica)
+		if math.Abs(want["zone1-0000000402"]-tc.share) > 0.001 {
+			t.Fatalf("serving for %v: Envoy's formula gives the ramping replica %.3f, want %.3f", tc.age, want["zone1-0000000402"], tc.share)
+		}
+		got := matchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
+		t.Logf("serving for %v: gRPC measured %v, Envoy's formula %v", tc.age, got, want)
+	}
+}
