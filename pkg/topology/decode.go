@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -52,14 +54,40 @@ func decodeJSON(record string, data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return &FieldError{Record: record, Field: te.Field, Msg: fmt.Sprintf("want %s, got JSON %s", te.Type, te.Value)}
+			return &FieldError{Record: record, Field: te.Field, Msg: fmt.Sprintf("want %s, got JSON %s", jsonKind(te.Type), te.Value)}
 		}
 		return &FieldError{Record: record, Msg: "not a JSON object: " + err.Error()}
 	}
-	if dec.More() {
+	// dec.More would miss a stray '}' or ']': anything but the end of input
+	// after the object is an error.
+	if _, err := dec.Token(); err != io.EOF {
 		return &FieldError{Record: record, Msg: "trailing data after the JSON object"}
 	}
 	return nil
+}
+
+// jsonKind names the JSON form a Go type decodes from, for error messages
+// that users read ("want an integer", not "want int64" or a struct type).
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
 }
 
 type tabletRecord struct {

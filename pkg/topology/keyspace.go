@@ -174,23 +174,24 @@ func DecodeRoutingRules(data []byte) ([]RoutingRule, error) {
 	if err := decodeJSON(record, data, &r); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	seen := map[RoutingRule]bool{} // by FromKeyspace and TabletType
 	out := make([]RoutingRule, 0, len(r.Rules))
 	for i, raw := range r.Rules {
 		field := fmt.Sprintf("rules[%d]", i)
-		from, typ, _ := strings.Cut(raw.FromKeyspace, "@")
+		from, typ, at := strings.Cut(raw.FromKeyspace, "@")
 		rule := RoutingRule{FromKeyspace: from, TabletType: TabletType(strings.ToLower(typ)), ToKeyspace: raw.ToKeyspace}
+		source := RoutingRule{FromKeyspace: rule.FromKeyspace, TabletType: rule.TabletType}
 		switch {
-		case !nameRE.MatchString(rule.FromKeyspace):
+		case !nameRE.MatchString(rule.FromKeyspace) || at && typ == "":
 			return nil, &FieldError{Record: record, Field: field + ".from_keyspace", Msg: fmt.Sprintf("%q is not <keyspace> or <keyspace>@<tablet type>", raw.FromKeyspace)}
 		case rule.TabletType != "" && !rule.TabletType.Routable():
 			return nil, &FieldError{Record: record, Field: field + ".from_keyspace", Msg: fmt.Sprintf("tablet type %q is not primary, replica or rdonly", typ)}
 		case !nameRE.MatchString(rule.ToKeyspace):
 			return nil, &FieldError{Record: record, Field: field + ".to_keyspace", Msg: fmt.Sprintf("%q is not a valid keyspace name", raw.ToKeyspace)}
-		case seen[raw.FromKeyspace]:
+		case seen[source]:
 			return nil, &FieldError{Record: record, Field: field + ".from_keyspace", Msg: fmt.Sprintf("%q has more than one rule", raw.FromKeyspace)}
 		}
-		seen[raw.FromKeyspace] = true
+		seen[source] = true
 		out = append(out, rule)
 	}
 	return out, nil
