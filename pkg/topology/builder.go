@@ -41,6 +41,8 @@ func NewBuilder() *Builder {
 		byShard:  map[ShardKey]map[string]*Tablet{},
 		problems: map[string]error{},
 		dirty:    map[ShardKey]bool{},
+		drains:   map[string]Drain{},
+		prefer:   map[string]string{},
 	}
 }
 
@@ -89,6 +91,19 @@ func (b *Builder) Put(key string, value []byte) error {
 		if rules, err = DecodeRoutingRules(value); err == nil {
 			b.rules = rules
 		}
+	case strings.HasPrefix(key, DrainPrefix):
+		var d Drain
+		if d, err = DecodeDrain(strings.TrimPrefix(key, DrainPrefix), value); err == nil {
+			b.drains[d.Cell] = d
+			b.markAll()
+		}
+	case strings.HasPrefix(key, PreferPrefix):
+		ks := strings.TrimPrefix(key, PreferPrefix)
+		var cell string
+		if cell, err = DecodePrefer(ks, value); err == nil {
+			b.prefer[ks] = cell
+			b.markAll()
+		}
 	}
 	if err != nil {
 		b.problems[key] = err
@@ -109,6 +124,12 @@ func (b *Builder) Delete(key string) {
 		b.removeTablet(strings.TrimPrefix(key, TabletsPrefix))
 	case key == RulesKey:
 		b.rules = nil
+	case strings.HasPrefix(key, DrainPrefix):
+		delete(b.drains, strings.TrimPrefix(key, DrainPrefix))
+		b.markAll()
+	case strings.HasPrefix(key, PreferPrefix):
+		delete(b.prefer, strings.TrimPrefix(key, PreferPrefix))
+		b.markAll()
 	}
 }
 
@@ -160,7 +181,8 @@ func (b *Builder) removeTablet(alias string) {
 	b.dirty[k] = true
 }
 
-// markAll marks every shard changed: cell placement affects all of them.
+// markAll marks every shard changed: cell placement and overrides affect
+// all of them.
 func (b *Builder) markAll() {
 	for k := range b.byShard {
 		b.dirty[k] = true
@@ -177,6 +199,7 @@ func (b *Builder) Build(rev int64) *Topology {
 		Keyspaces: make(map[string]*Keyspace, len(b.policies)),
 		Shards:    make(map[ShardKey]*Shard, len(b.byShard)),
 		Rules:     b.rules,
+		Overrides: Overrides{Drains: maps.Clone(b.drains), Prefer: maps.Clone(b.prefer)},
 	}
 	for k, s := range b.prev.shards() {
 		if !b.dirty[k] {

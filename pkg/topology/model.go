@@ -205,6 +205,7 @@ type Topology struct {
 	Keyspaces map[string]*Keyspace // every keyspace with a policy record or a tablet
 	Shards    map[ShardKey]*Shard
 	Rules     []RoutingRule
+	Overrides Overrides
 	Problems  []Problem // sorted by key
 
 	byKeyspace map[string][]*Shard // filled by Builder.Build
