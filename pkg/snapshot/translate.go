@@ -140,7 +140,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 			}
 			set.add(resourcev3.ClusterType, name, cl)
 			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now}
-			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(ks, s, now)}
+			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(topo, ks, s, now)}
 			a, err := t.assignments.get(key, func() types.Resource {
 				return makeAssignment(name, weights.Assign(req))
 			})

@@ -26,6 +26,8 @@ type Builder struct {
 	tablets  map[string]*Tablet   // valid tablets by alias
 	byShard  map[ShardKey]map[string]*Tablet
 	rules    []RoutingRule
+	drains   map[string]Drain  // by cell
+	prefer   map[string]string // keyspace -> cell
 	problems map[string]error
 	dirty    map[ShardKey]bool
 	prev     *Topology

@@ -33,14 +33,16 @@ func Assign(r Request) Assignment {
 	}
 	type placed struct {
 		verdict
-		tier tier
-		cell topology.Cell
+		tier     tier
+		cell     topology.Cell
+		draining bool // its cell is being drained and still takes some reads
 	}
 	var all []placed
 	place := func(vs []verdict, first bool) {
 		for _, v := range vs {
 			cell, known := r.Topology.CellOf(v.tablet.Cell)
 			t, ok := tierOf(ks, r.Client, cell, known)
+			p := placed{verdict: v, cell: cell}
 			switch {
 			case r.Class == ClassPrimary:
 				t = tier{rank: rankZone}
@@ -48,8 +50,14 @@ func Assign(r Request) Assignment {
 				t = tier{rank: rankPrimary}
 			case !ok:
 				continue
+			default:
+				if r.Topology.Overrides.Prefer[ks.Name] == cell.Name {
+					t = tier{rank: rankPreferred}
+				}
+				p.draining = drain(&p.verdict, r.Topology.Overrides.Drains, cell.Name, r.Now)
 			}
-			all = append(all, placed{verdict: v, tier: t, cell: cell})
+			p.tier = t
+			all = append(all, p)
 		}
 	}
 	switch r.Class {
@@ -60,6 +68,20 @@ func Assign(r Request) Assignment {
 		place(semiSyncReaders(ks, r.Shard), false)
 	default:
 		place(readers(ks, r.Shard, tabletTypeOf(r.Class), r.Now), false)
+	}
+	// A cell being drained joins the first tier of the cells that are not,
+	// so that its reduced weight moves traffic to them gradually (Envoy and
+	// gRPC both split a priority's traffic by locality weight).
+	best := tier{rank: rankNone}
+	for _, p := range all {
+		if !p.draining && p.tier.rank != rankPrimary && p.tier.compare(best) < 0 {
+			best = p.tier
+		}
+	}
+	for i := range all {
+		if all[i].draining && best.rank != rankNone && all[i].tier.compare(best) < 0 {
+			all[i].tier = best
+		}
 	}
 
 	tiers := make([]tier, len(all))

@@ -148,3 +148,6 @@ func checkGRPC(t *testing.T, a weights.Assignment, want []string) {
 
 // alias returns the Vitess alias of a cell and uid.
 func alias(cell string, uid int) string { return fmt.Sprintf("%s-%010d", cell, uid) }
+
+// healthy renders a locality holding one HEALTHY tablet of weight 100.
+func healthy(p, cell, alias string) string { return p + " " + cell + " w100: " + alias + " HEALTHY/100" }

@@ -16,12 +16,14 @@ type tier struct {
 }
 
 const (
-	rankPrimary = iota // read-after-write: the primary before any replica
-	rankZone           // the client's zone
-	rankRegion         // the client's region, other zones
-	rankOrdered        // other regions named in failover.region_order
-	rankOther          // other regions, by name
-	rankNoCell         // tablets in cells the topology does not know
+	rankPrimary   = iota // read-after-write: the primary before any replica
+	rankPreferred        // the keyspace's preferred cell (an operator override)
+	rankZone             // the client's zone
+	rankRegion           // the client's region, other zones
+	rankOrdered          // other regions named in failover.region_order
+	rankOther            // other regions, by name
+	rankNoCell           // tablets in cells the topology does not know
+	rankNone             // no tier yet
 )
 
 func (a tier) compare(b tier) int {

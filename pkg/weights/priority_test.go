@@ -25,7 +25,6 @@ func everyCell() []rec {
 // when given), then cells the topology does not know; priorities are
 // contiguous from 0 whichever tiers are empty.
 func TestPriorities(t *testing.T) {
-	healthy := func(p, cell, alias string) string { return p + " " + cell + " w100: " + alias + " HEALTHY/100" }
 	cases := map[string]struct {
 		policy string
 		recs   []rec // everyCell() when nil

@@ -37,11 +37,20 @@ func rampPercent(ks *topology.Keyspace, step int) uint32 {
 	return lo + (100-lo)*uint32(step)/RampSteps
 }
 
-// RampPhase identifies the ramp steps of a shard's tablets at now; two
-// times with the same phase give the same assignments, so callers can key
-// caches on it. It is "" when no tablet of the shard is ramping.
-func RampPhase(ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
+// RampPhase identifies the ramp steps of a shard's tablets and the steps of
+// cell drains at now; two times with the same phase give the same
+// assignments, so callers can key caches on it. It is "" when nothing is
+// ramping or draining.
+func RampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
 	var b strings.Builder
+	for cell, d := range topo.Overrides.Drains {
+		if step := d.Step(now, RampSteps); step < RampSteps {
+			b.WriteString(cell)
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(step))
+			b.WriteByte(',')
+		}
+	}
 	for i, t := range s.Tablets {
 		if step := rampStep(ks, t, now); step < RampSteps {
 			b.WriteString(strconv.Itoa(i))
@@ -54,9 +63,17 @@ func RampPhase(ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
 }
 
 // NextRampChange returns the earliest time after now at which some
-// tablet's ramp step changes, so that the caller can rebuild then; ok is
-// false when nothing is ramping.
+// tablet's ramp step or some cell drain's step changes, so that the caller
+// can rebuild then; ok is false when nothing is ramping or draining.
 func NextRampChange(topo *topology.Topology, now time.Time) (next time.Time, ok bool) {
+	for _, d := range topo.Overrides.Drains {
+		if step := d.Step(now, RampSteps); step < RampSteps {
+			at := d.StartedAt.Add(d.Window * time.Duration(step+1) / RampSteps)
+			if !ok || at.Before(next) {
+				next, ok = at, true
+			}
+		}
+	}
 	for _, s := range topo.Shards {
 		ks := topo.Keyspaces[s.Keyspace]
 		if ks == nil {
@@ -77,4 +94,25 @@ func NextRampChange(topo *topology.Topology, now time.Time) (next time.Time, ok 
 		}
 	}
 	return next, ok
+}
+
+// drain applies an operator's drain of the tablet's cell to a verdict: its
+// weights fall in RampSteps steps over the drain's window, and at the end
+// an eligible tablet turns Draining. It reports whether the tablet is still
+// taking a reduced share (the drain is under way).
+func drain(v *verdict, drains map[string]topology.Drain, cell string, now time.Time) bool {
+	d, ok := drains[cell]
+	if !ok {
+		return false
+	}
+	step := d.Step(now, RampSteps)
+	if step >= RampSteps {
+		if v.health == Healthy || v.health == Degraded {
+			v.health = Draining
+		}
+		return false
+	}
+	left := uint32(100 * (RampSteps - step) / RampSteps)
+	v.weight, v.envoy = scale(v.weight, left), scale(v.envoy, left)
+	return true
 }

@@ -108,3 +108,42 @@ func TestRampMatchesEnvoy(t *testing.T) {
 		t.Logf("serving for %v: gRPC measured %v, Envoy's formula %v", tc.age, got, want)
 	}
 }
+
+// TestCellDrainMovesReadsGradually drains the client's cell: half way
+// through the drain's window the cell keeps half its weight next to the
+// region's other zone; at the end its tablets are DRAINING and reads have
+// left; undoing the drain brings them back.
+func TestCellDrainMovesReadsGradually(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial(inR1A, "orders")
+	replica := []string{"x-tablet-type", "replica"}
+	routesToAny := func(aliases ...string) {
+		t.Helper()
+		xdstest.Eventually(t, 10*time.Second, func() (bool, string) {
+			got := c.Count(50, replica...)
+			return got.Only(aliases...), fmt.Sprintf("reads went to %v, want only %v", got, aliases)
+		})
+	}
+	routesToAny("zone1-0000000401", "zone1-0000000402")
+
+	drain := func(ago time.Duration) {
+		e.put("overrides/drain/zone1", fmt.Sprintf(`{"started_at":%q,"window":"1h","reason":"test"}`,
+			time.Now().Add(-ago).UTC().Format(time.RFC3339)))
+		waitRevision(t, e)
+	}
+	drain(30 * time.Minute)
+	want := envoySplit(t, e, inR1A, "orders", "0", weights.ClassReplica)
+	if math.Abs(want["zone2-0000000403"]-0.5) > 0.001 {
+		t.Fatalf("half way through the drain Envoy's formula gives %v, want half the reads on zone2-0000000403", want)
+	}
+	got := matchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
+	t.Logf("drain half way: gRPC measured %v, Envoy's formula %v", got, want)
+
+	drain(2 * time.Hour)
+	routesToAny("zone2-0000000403")
+
+	if _, err := e.app.Client.Delete(t.Context(), "/shardmesh/overrides/drain/zone1"); err != nil {
+		t.Fatal(err)
+	}
+	routesToAny("zone1-0000000401", "zone1-0000000402")
+}
