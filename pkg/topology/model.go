@@ -211,7 +211,8 @@ type Topology struct {
 	byKeyspace map[string][]*Shard // filled by Builder.Build
 }
 
-// ShardsOf returns the shards of a keyspace ordered by key range.
+// ShardsOf returns the shards of a keyspace ordered by the start of their
+// key range, then by name.
 // The slice is shared: callers must not modify it.
 func (t *Topology) ShardsOf(keyspace string) []*Shard {
 	return t.byKeyspace[keyspace]
@@ -223,8 +224,16 @@ func (t *Topology) index() {
 	for k, s := range t.Shards {
 		t.byKeyspace[k.Keyspace] = append(t.byKeyspace[k.Keyspace], s)
 	}
+	// Overlapping shards (a reshard in progress) share a start: break ties
+	// by name, so that the order never depends on map iteration.
 	for _, ss := range t.byKeyspace {
-		sort.Slice(ss, func(i, j int) bool { return ss[i].Range.Less(ss[j].Range) })
+		sort.Slice(ss, func(i, j int) bool {
+			a, b := ss[i], ss[j]
+			if a.Range.Less(b.Range) || b.Range.Less(a.Range) {
+				return a.Range.Less(b.Range)
+			}
+			return a.Name < b.Name
+		})
 	}
 }
 
