@@ -78,6 +78,7 @@ func (b *Builder) Put(key string, value []byte) error {
 		var ks *Keyspace
 		if ks, err = DecodeKeyspace(strings.TrimPrefix(key, KeyspacesPrefix), value); err == nil {
 			b.policies[ks.Name] = ks
+			b.rehold(ks.Name)
 		}
 	case strings.HasPrefix(key, TabletsPrefix):
 		alias := strings.TrimPrefix(key, TabletsPrefix)
@@ -121,7 +122,9 @@ func (b *Builder) Delete(key string) {
 		delete(b.cells, strings.TrimPrefix(key, CellsPrefix))
 		b.markAll()
 	case strings.HasPrefix(key, KeyspacesPrefix):
-		delete(b.policies, strings.TrimPrefix(key, KeyspacesPrefix))
+		name := strings.TrimPrefix(key, KeyspacesPrefix)
+		delete(b.policies, name)
+		b.rehold(name)
 	case strings.HasPrefix(key, TabletsPrefix):
 		b.removeTablet(strings.TrimPrefix(key, TabletsPrefix))
 	case key == RulesKey:
@@ -146,6 +149,28 @@ func lagHeld(ks *Keyspace, t, prev *Tablet) bool {
 	}
 	readmit := ks.Lag.Max * LagReadmitPercent / 100
 	return prev != nil && prev.LagHeld && t.ReplicationLag > readmit
+}
+
+// rehold re-applies lag hysteresis to the tablets of a keyspace whose
+// policy changed: a tablet put before its keyspace record, or held out
+// under a lag.max since raised, must not wait for its next record to be
+// judged by the policy in force. Tablets whose hold changes are replaced
+// (earlier Topologies share them) and their shards marked changed.
+func (b *Builder) rehold(keyspace string) {
+	ks := b.policyOf(keyspace)
+	for k, tablets := range b.byShard {
+		if k.Keyspace != keyspace {
+			continue
+		}
+		for alias, t := range tablets {
+			if held := lagHeld(ks, t, t); held != t.LagHeld {
+				c := *t
+				c.LagHeld = held
+				tablets[alias], b.tablets[alias] = &c, &c
+				b.dirty[k] = true
+			}
+		}
+	}
 }
 
 // policyOf returns the policy in force for a keyspace.

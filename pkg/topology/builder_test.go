@@ -205,7 +205,7 @@ func TestBuilder(t *testing.T) {
 		},
 		"unknown keys are ignored": {
 			ops: []op{
-				put("shifts/s1", `{"anything": true}`),
+				put("status/s1", `{"anything": true}`),
 				put("something/else", `not json`),
 			},
 			wantShards: map[string][]string{},
@@ -462,7 +462,7 @@ func TestBuilderPointerIdentity(t *testing.T) {
 			ops: []op{put(topology.RulesKey, `{"rules":[{"from_keyspace":"commerce","to_keyspace":"customer"}]}`)},
 		},
 		"unknown key": {
-			ops: []op{put("shifts/s1", `{}`)},
+			ops: []op{put("status/s1", `{}`)},
 		},
 	}
 	for name, tc := range tests {
@@ -667,5 +667,95 @@ func TestTopologyKeyspaceNames(t *testing.T) {
 	})
 	if got, want := b.Build(1).KeyspaceNames(), []string{"alpha", "mid", "zeta"}; !slices.Equal(got, want) {
 		t.Errorf("KeyspaceNames() = %v, want %v", got, want)
+	}
+}
+
+// TestBuilderLagHeld: lag hysteresis. A tablet above lag.max is held out
+// until its lag is back to LagReadmitPercent of lag.max, judged against the
+// policy in force whatever order the records arrive in.
+func TestBuilderLagHeld(t *testing.T) {
+	const alias = "zone1-0000000102"
+	replica := func(lag float64) op {
+		return put(tabletKey(alias), tabletVal("commerce", "-80", "replica", lagField(lag)))
+	}
+	policy := func(max string) op {
+		return put("keyspaces/commerce", fmt.Sprintf(`{"lag":{"degraded":"1s","max":%q}}`, max))
+	}
+	tests := map[string]struct {
+		ops  []op
+		want bool
+	}{
+		"below lag.max":                {ops: []op{replica(20)}, want: false},
+		"at lag.max":                   {ops: []op{replica(30)}, want: false},
+		"above lag.max":                {ops: []op{replica(31)}, want: true},
+		"inside the band, never above": {ops: []op{replica(28)}, want: false},
+		"back inside the band":         {ops: []op{replica(31), replica(28)}, want: true},
+		"back at the re-admission lag": {ops: []op{replica(31), replica(27)}, want: false},
+		"back under the band":          {ops: []op{replica(31), replica(28), replica(26)}, want: false},
+		"back up into the band after re-admission": {
+			ops: []op{replica(31), replica(26), replica(28)}, want: false,
+		},
+		"deleted and put again":       {ops: []op{replica(31), del(tabletKey(alias)), replica(28)}, want: false},
+		"keyspace policy honoured":    {ops: []op{policy("60s"), replica(40)}, want: false},
+		"keyspace policy band":        {ops: []op{policy("60s"), replica(61), replica(55)}, want: true},
+		"policy put after the tablet": {ops: []op{replica(40), policy("60s")}, want: false},
+		"lag.max raised above the lag": {
+			ops: []op{policy("30s"), replica(40), policy("60s")}, want: false,
+		},
+		"lag.max raised into the band": {
+			ops: []op{policy("30s"), replica(40), policy("44s")}, want: true,
+		},
+		"lag.max lowered below the lag": {
+			ops: []op{policy("60s"), replica(40), policy("30s")}, want: true,
+		},
+		"policy deleted, defaults apply": {
+			ops: []op{policy("60s"), replica(40), del("keyspaces/commerce")}, want: true,
+		},
+		"invalid policy keeps the previous one": {
+			ops: []op{policy("60s"), replica(40), put("keyspaces/commerce", `{"lag":{"max":"x"}}`)}, want: false,
+		},
+		"another keyspace's policy changes nothing": {
+			ops: []op{replica(40), put("keyspaces/customer", `{"lag":{"max":"60s"}}`)}, want: true,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			b := topology.NewBuilder()
+			apply(t, b, tc.ops)
+			topo := b.Build(1)
+			s := topo.Shards[topology.ShardKey{Keyspace: "commerce", Shard: "-80"}]
+			if s == nil || len(s.Tablets) != 1 {
+				t.Fatalf("commerce/-80 = %v, want one tablet", shardAliases(topo))
+			}
+			if got := s.Tablets[0].LagHeld; got != tc.want {
+				t.Errorf("LagHeld = %v, want %v (lag %v)", got, tc.want, s.Tablets[0].ReplicationLag)
+			}
+		})
+	}
+}
+
+// TestBuilderLagHeldPolicyChange: a policy change that changes a tablet's
+// hold gives its shard a new pointer and leaves the previous topology's
+// tablet as it was.
+func TestBuilderLagHeldPolicyChange(t *testing.T) {
+	b := topology.NewBuilder()
+	apply(t, b, []op{
+		put("keyspaces/commerce", `{"lag":{"max":"30s"}}`),
+		put(tabletKey("zone1-0000000101"), tabletVal("commerce", "-80", "replica", lagField(40))),
+		put(tabletKey("zone1-0000000201"), tabletVal("commerce", "80-", "replica", lagField(1))),
+	})
+	k80, k80up := topology.ShardKey{Keyspace: "commerce", Shard: "-80"}, topology.ShardKey{Keyspace: "commerce", Shard: "80-"}
+	before := b.Build(1)
+	apply(t, b, []op{put("keyspaces/commerce", `{"lag":{"max":"60s"}}`)})
+	after := b.Build(2)
+	if !before.Shards[k80].Tablets[0].LagHeld {
+		t.Fatal("before: tablet not held at lag 40s > lag.max 30s")
+	}
+	if after.Shards[k80] == before.Shards[k80] || after.Shards[k80].Tablets[0].LagHeld {
+		t.Errorf("after raising lag.max to 60s: shard shared %v, held %v; want a new shard with the tablet not held",
+			after.Shards[k80] == before.Shards[k80], after.Shards[k80].Tablets[0].LagHeld)
+	}
+	if after.Shards[k80up] != before.Shards[k80up] {
+		t.Error("commerce/80- has a new pointer though its tablet's hold did not change")
 	}
 }
