@@ -3,6 +3,7 @@ package snapshot_test
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +28,40 @@ var goldenCases = map[string]struct {
 	groups map[string]snapshot.NodeGroup
 	check  func(t *testing.T, r rendered)
 }{
+	"movetables-shift": {
+		put: []topology.Record{{Key: "shifts/customer-to-commerce", Value: []byte(`{"keyspace":"customer","tablet_type":"replica",
+			"to_keyspace":"commerce","steps":[25,50,100],"hold":"1h","started_at":"2026-11-21T10:30:00Z"}`)}},
+		check: func(t *testing.T, r rendered) {
+			// Replica reads: 50% stay on customer/0, 50% go to the commerce
+			// shard that owns the keyspace id; requests without a shard
+			// header stay on the unsharded source.
+			want := map[string][]string{
+				"x-shard=-80":                          {"commerce/-80/replica"},
+				"x-shard=0":                            {"customer/0/replica"},
+				"x-shard=80-":                          {"commerce/80-/replica"},
+				"x-keyspace-id in [,8000000000000000)": {"customer/0/replica=50", "commerce/-80/replica=50"},
+				"x-keyspace-id in [8000000000000000,)": {"customer/0/replica=50", "commerce/80-/replica=50"},
+				"no shard header":                      {"customer/0/replica"},
+			}
+			if diff := cmp.Diff(want, routeTargets(routeConfig(t, r, "grpc-us-east-1a", "customer"), "replica")); diff != "" {
+				t.Errorf("customer replica routes (-want +got):\n%s", diff)
+			}
+			// rdonly: all of it to commerce by the routing rule.
+			for _, clusters := range routeTargets(routeConfig(t, r, "envoy-us-east-1a", "customer"), "rdonly") {
+				for _, c := range clusters {
+					if !strings.HasPrefix(c, "commerce/") {
+						t.Errorf("customer rdonly route to %s, want commerce only", c)
+					}
+				}
+			}
+			// Writes have not moved.
+			for _, clusters := range routeTargets(routeConfig(t, r, "grpc-us-east-1a", "customer"), "primary") {
+				if !slices.Equal(clusters, []string{"customer/0/primary"}) {
+					t.Errorf("customer primary route to %v, want customer/0/primary only", clusters)
+				}
+			}
+		},
+	},
 	"healthy-baseline": {
 		groups: with(standardGroups, "grpc-no-locality", snapshot.NodeGroup{Kind: weights.KindGRPC}),
 		check: func(t *testing.T, r rendered) {
@@ -333,4 +368,52 @@ func TestEnvoyGroupsGetSocketListeners(t *testing.T) {
 			}
 		}
 	}
+}
+
+// routeTargets maps each route of a class (by its shard matcher) to its
+// clusters, with weights when split ("commerce/-80/replica=50").
+func routeTargets(rc *routev3.RouteConfiguration, class string) map[string][]string {
+	out := map[string][]string{}
+	for _, rt := range rc.GetVirtualHosts()[0].GetRoutes() {
+		key, typed := "no shard header", false
+		for _, h := range rt.GetMatch().GetHeaders() {
+			switch h.GetName() {
+			case snapshot.HeaderTabletType:
+				typed = h.GetStringMatch().GetExact() == class
+			case snapshot.HeaderShard:
+				key = "x-shard=" + h.GetStringMatch().GetExact()
+			case snapshot.HeaderKeyspaceID:
+				key = "x-keyspace-id in " + keyRangeOf(h.GetStringMatch().GetSafeRegex().GetRegex())
+			}
+		}
+		if !typed {
+			continue
+		}
+		if c := rt.GetRoute().GetCluster(); c != "" {
+			out[key] = append(out[key], c)
+		}
+		for _, wc := range rt.GetRoute().GetWeightedClusters().GetClusters() {
+			out[key] = append(out[key], fmt.Sprintf("%s=%d", wc.GetName(), wc.GetWeight().GetValue()))
+		}
+	}
+	return out
+}
+
+// keyRangeOf names the range a generated key range regex matches, found by
+// probing: the smallest and the first unmatched 16-digit ids.
+func keyRangeOf(re string) string {
+	m := regexp.MustCompile("^(?:" + re + ")$")
+	lo, hi := "", ""
+	for _, id := range []string{"0000000000000000", "8000000000000000"} {
+		if m.MatchString(id) && lo == "" {
+			lo = id
+		}
+	}
+	if lo == "0000000000000000" {
+		lo = ""
+	}
+	if lo == "" && !m.MatchString("8000000000000000") {
+		hi = "8000000000000000"
+	}
+	return "[" + lo + "," + hi + ")"
 }

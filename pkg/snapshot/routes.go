@@ -20,17 +20,19 @@ const (
 
 // makeRouteConfig returns the route configuration "<keyspace>": for every
 // class, then for the primary class again without the x-tablet-type header
-// (the default), one route per shard matching x-shard exactly and one
-// matching x-keyspace-id against the shard's key range. An unsharded
-// keyspace needs neither header. A request that matches no route fails
-// with UNAVAILABLE (gRPC) or 404 (Envoy).
-func makeRouteConfig(ks *topology.Keyspace, shards []*topology.Shard) *routev3.RouteConfiguration {
+// (the default), routes by x-shard (exact shard name), by x-keyspace-id
+// (the shard whose key range holds it) and, when every keyspace the class
+// goes to is unsharded, one route needing neither header. A class whose
+// traffic is split between keyspaces (a keyspace routing rule or a shift)
+// gets weighted clusters, cut along both keyspaces' key ranges so that a
+// keyspace id lands on the shard that owns it in each. A request that
+// matches no route fails with UNAVAILABLE (gRPC) or 404 (Envoy).
+func makeRouteConfig(ks *topology.Keyspace, plan routePlan) *routev3.RouteConfiguration {
 	var routes []*routev3.Route
-	typed := func(c weights.Class) *routev3.HeaderMatcher { return exact(HeaderTabletType, string(c)) }
 	for _, c := range weights.Classes {
-		routes = append(routes, shardRoutes(ks, shards, c, typed(c))...)
+		routes = append(routes, classRoutes(ks, plan[c], c, exact(HeaderTabletType, string(c)))...)
 	}
-	routes = append(routes, shardRoutes(ks, shards, weights.ClassPrimary, absent(HeaderTabletType))...)
+	routes = append(routes, classRoutes(ks, plan[weights.ClassPrimary], weights.ClassPrimary, absent(HeaderTabletType))...)
 	return &routev3.RouteConfiguration{
 		Name: ks.Name,
 		VirtualHosts: []*routev3.VirtualHost{{
@@ -41,25 +43,53 @@ func makeRouteConfig(ks *topology.Keyspace, shards []*topology.Shard) *routev3.R
 	}
 }
 
-func shardRoutes(ks *topology.Keyspace, shards []*topology.Shard, c weights.Class, typeMatch *routev3.HeaderMatcher) []*routev3.Route {
-	action := func(s *topology.Shard) *routev3.RouteAction {
-		return &routev3.RouteAction{
-			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: ClusterName(ks.Name, s.Name, c)},
-			RetryPolicy:      retryPolicy(ks, c),
+func classRoutes(ks *topology.Keyspace, sides []routeSide, c weights.Class, typeMatch *routev3.HeaderMatcher) []*routev3.Route {
+	action := func(pick func(routeSide) *topology.Shard) *routev3.RouteAction {
+		var wcs []*routev3.WeightedCluster_ClusterWeight
+		for _, sd := range sides {
+			if s := pick(sd); s != nil {
+				wcs = append(wcs, &routev3.WeightedCluster_ClusterWeight{
+					Name: ClusterName(sd.keyspace, s.Name, c), Weight: wrapperspb.UInt32(sd.weight),
+				})
+			}
 		}
-	}
-	if len(shards) == 1 {
-		return []*routev3.Route{route(action(shards[0]), typeMatch)}
+		a := &routev3.RouteAction{RetryPolicy: retryPolicy(ks, c)}
+		switch len(wcs) {
+		case 0:
+			return nil
+		case 1:
+			a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: wcs[0].Name}
+		default:
+			a.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{Clusters: wcs}}
+		}
+		return a
 	}
 	var out []*routev3.Route
-	for _, s := range shards {
-		out = append(out, route(action(s), typeMatch, exact(HeaderShard, s.Name)))
-	}
-	for _, s := range shards {
-		if re := keyRangeRegex(s.Range); re != "" {
-			out = append(out, route(action(s), typeMatch, regex(HeaderKeyspaceID, re)))
+	add := func(a *routev3.RouteAction, headers ...*routev3.HeaderMatcher) {
+		if a != nil {
+			out = append(out, route(a, headers...))
 		}
 	}
+	if unsharded(sides) {
+		add(action(func(sd routeSide) *topology.Shard { return sd.shards[0] }), typeMatch)
+		return out
+	}
+	for _, name := range shardNames(sides) {
+		add(action(func(sd routeSide) *topology.Shard { return shardNamed(sd.shards, name) }), typeMatch, exact(HeaderShard, name))
+	}
+	for _, piece := range pieces(sides) {
+		if re := keyRangeRegex(piece); re != "" {
+			add(action(func(sd routeSide) *topology.Shard { return shardHolding(sd.shards, piece) }), typeMatch, regex(HeaderKeyspaceID, re))
+		}
+	}
+	// An unsharded side still serves requests without a shard header (an
+	// unsharded keyspace moving to a sharded one): they cannot be split.
+	add(action(func(sd routeSide) *topology.Shard {
+		if len(sd.shards) == 1 {
+			return sd.shards[0]
+		}
+		return nil
+	}), typeMatch)
 	return out
 }
 

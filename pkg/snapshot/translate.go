@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +33,7 @@ type assignmentKey struct {
 
 type routeKey struct {
 	keyspace *topology.Keyspace
-	shards   string // shard names, comma-joined in key range order
+	plan     string // routePlan.key(): shards, redirects and their weights
 }
 
 // Translator turns a topology into per-group snapshots, memoizing every
@@ -93,10 +93,13 @@ func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) 
 		}
 		set.add(resourcev3.ListenerType, HTTPListenerName, l)
 	}
-	for _, name := range topo.KeyspaceNames() {
-		ks := topo.Keyspaces[name]
+	for _, name := range routedKeyspaces(topo) {
+		ks, ok := topo.Keyspaces[name]
+		if !ok {
+			ks = topology.DefaultKeyspace(name) // only a routing rule names it
+		}
 		shards := topo.ShardsOf(name)
-		if !Visible(ks, g) || len(shards) == 0 {
+		if !Visible(ks, g) || (len(shards) == 0 && !redirected(topo, name)) {
 			continue
 		}
 		if err := t.keyspace(&set, topo, ks, shards, g, now); err != nil {
@@ -107,10 +110,6 @@ func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) 
 }
 
 func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, g NodeGroup, now time.Time) error {
-	names := make([]string, len(shards))
-	for i, s := range shards {
-		names[i] = s.Name
-	}
 	if g.Kind == weights.KindGRPC {
 		l, err := t.listeners.get(ks.Name, func() types.Resource { return makeAPIListener(ks.Name) })
 		if err != nil {
@@ -124,8 +123,9 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 		}
 		set.add(resourcev3.ScopedRouteType, ks.Name, sc)
 	}
-	r, err := t.routes.get(routeKey{ks, strings.Join(names, ",")}, func() types.Resource {
-		return makeRouteConfig(ks, shards)
+	plan := planRoutes(topo, ks, shards, now)
+	r, err := t.routes.get(routeKey{ks, plan.key()}, func() types.Resource {
+		return makeRouteConfig(ks, plan)
 	})
 	if err != nil {
 		return err
@@ -202,4 +202,32 @@ func versionOf(versions map[string]string) string {
 		fmt.Fprintf(h, "%s=%s\n", n, versions[n])
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// routedKeyspaces is every keyspace with a policy or tablets, plus the
+// sources of routing rules, which may have neither once their data moved.
+func routedKeyspaces(topo *topology.Topology) []string {
+	names := topo.KeyspaceNames()
+	for _, r := range topo.Rules {
+		if !slices.Contains(names, r.FromKeyspace) {
+			names = append(names, r.FromKeyspace)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// redirected reports whether any class of the keyspace is routed elsewhere.
+func redirected(topo *topology.Topology, keyspace string) bool {
+	for _, r := range topo.Rules {
+		if r.FromKeyspace == keyspace {
+			return true
+		}
+	}
+	for _, s := range topo.Shifts {
+		if s.Keyspace == keyspace {
+			return true
+		}
+	}
+	return false
 }

@@ -28,6 +28,7 @@ type Builder struct {
 	rules    []RoutingRule
 	drains   map[string]Drain  // by cell
 	prefer   map[string]string // keyspace -> cell
+	shifts   map[string]*Shift
 	problems map[string]error
 	dirty    map[ShardKey]bool
 	prev     *Topology
@@ -45,6 +46,7 @@ func NewBuilder() *Builder {
 		dirty:    map[ShardKey]bool{},
 		drains:   map[string]Drain{},
 		prefer:   map[string]string{},
+		shifts:   map[string]*Shift{},
 	}
 }
 
@@ -100,6 +102,11 @@ func (b *Builder) Put(key string, value []byte) error {
 			b.drains[d.Cell] = d
 			b.markAll()
 		}
+	case strings.HasPrefix(key, ShiftsPrefix):
+		var sh *Shift
+		if sh, err = DecodeShift(strings.TrimPrefix(key, ShiftsPrefix), value); err == nil {
+			b.shifts[sh.Name] = sh
+		}
 	case strings.HasPrefix(key, PreferPrefix):
 		ks := strings.TrimPrefix(key, PreferPrefix)
 		var cell string
@@ -135,6 +142,8 @@ func (b *Builder) Delete(key string) {
 	case strings.HasPrefix(key, PreferPrefix):
 		delete(b.prefer, strings.TrimPrefix(key, PreferPrefix))
 		b.markAll()
+	case strings.HasPrefix(key, ShiftsPrefix):
+		delete(b.shifts, strings.TrimPrefix(key, ShiftsPrefix))
 	}
 }
 
@@ -227,6 +236,7 @@ func (b *Builder) Build(rev int64) *Topology {
 		Shards:    make(map[ShardKey]*Shard, len(b.byShard)),
 		Rules:     b.rules,
 		Overrides: Overrides{Drains: maps.Clone(b.drains), Prefer: maps.Clone(b.prefer)},
+		Shifts:    maps.Clone(b.shifts),
 	}
 	for k, s := range b.prev.shards() {
 		if !b.dirty[k] {

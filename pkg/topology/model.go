@@ -206,7 +206,8 @@ type Topology struct {
 	Shards    map[ShardKey]*Shard
 	Rules     []RoutingRule
 	Overrides Overrides
-	Problems  []Problem // sorted by key
+	Shifts    map[string]*Shift // by name
+	Problems  []Problem         // sorted by key
 
 	byKeyspace map[string][]*Shard // filled by Builder.Build
 }

@@ -150,4 +150,6 @@ func checkGRPC(t *testing.T, a weights.Assignment, want []string) {
 func alias(cell string, uid int) string { return fmt.Sprintf("%s-%010d", cell, uid) }
 
 // healthy renders a locality holding one HEALTHY tablet of weight 100.
-func healthy(p, cell, alias string) string { return p + " " + cell + " w100: " + alias + " HEALTHY/100" }
+func healthy(p, cell, alias string) string {
+	return p + " " + cell + " w100: " + alias + " HEALTHY/100"
+}

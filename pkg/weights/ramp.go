@@ -63,9 +63,11 @@ func RampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard
 }
 
 // NextRampChange returns the earliest time after now at which some
-// tablet's ramp step or some cell drain's step changes, so that the caller
-// can rebuild then; ok is false when nothing is ramping or draining.
+// tablet's ramp step, some cell drain's step or some shift's step changes,
+// so that the caller can rebuild then; ok is false when nothing is ramping,
+// draining or shifting.
 func NextRampChange(topo *topology.Topology, now time.Time) (next time.Time, ok bool) {
+	next, ok = NextShiftChange(topo, now)
 	for _, d := range topo.Overrides.Drains {
 		if step := d.Step(now, RampSteps); step < RampSteps {
 			at := d.StartedAt.Add(d.Window * time.Duration(step+1) / RampSteps)

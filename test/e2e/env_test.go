@@ -43,6 +43,11 @@ var fleet = []tabletSpec{
 	{"zone1-0000000402", "orders", "0", "replica"},
 	{"zone2-0000000403", "orders", "0", "replica"},
 	{"zone3-0000000404", "orders", "0", "replica"},
+	// orders2: where orders moves in the MoveTables-style tests, sharded.
+	{"zone1-0000000501", "orders2", "-80", "primary"},
+	{"zone1-0000000502", "orders2", "-80", "replica"},
+	{"zone2-0000000511", "orders2", "80-", "primary"},
+	{"zone1-0000000512", "orders2", "80-", "replica"},
 }
 
 // Client localities.
