@@ -32,10 +32,13 @@ type Redirect struct {
 // match, the first by name applies.
 func RedirectOf(topo *topology.Topology, keyspace string, c Class, now time.Time) (Redirect, bool) {
 	typ := tabletTypeOf(c)
-	src := topo.Keyspaces[keyspace]
+	tenant := ""
+	if src, ok := topo.Keyspaces[keyspace]; ok {
+		tenant = src.Tenant
+	}
 	sameTenant := func(to string) bool {
 		dst, ok := topo.Keyspaces[to]
-		return ok && (src == nil || src.Tenant == dst.Tenant)
+		return ok && dst.Tenant == tenant
 	}
 	for _, r := range topo.Rules {
 		if r.FromKeyspace == keyspace && (r.TabletType == "" || r.TabletType == typ) && sameTenant(r.ToKeyspace) {
