@@ -50,8 +50,9 @@ func NewBuilder() *Builder {
 	}
 }
 
-// Reset forgets every record, for a full re-list. The next Build still
-// shares unchanged shards with the previous Topology.
+// Reset forgets every record, for a full re-list. The next Build rebuilds
+// every shard (none is shared with the previous Topology, which stays as
+// it was), and lag holds start afresh.
 func (b *Builder) Reset() {
 	prev := b.prev
 	for k := range b.byShard {
