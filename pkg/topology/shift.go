@@ -9,15 +9,19 @@ import (
 // ShiftsPrefix + <name> holds a gradual traffic shift.
 const ShiftsPrefix = "shifts/"
 
-// Shift moves one tablet type's traffic of a keyspace to another keyspace
-// (a MoveTables-style switch) in steps: Steps[i] percent from
-// StartedAt + i×Hold on. Progress is a function of these timestamps and the
-// clock only, so every control plane replica computes the same step.
+// Shift moves one tablet type's traffic of a keyspace in steps: Steps[i]
+// percent from StartedAt + i×Hold on, either to another keyspace (a
+// MoveTables-style switch, ToKeyspace) or from one cell to another
+// (FromCell, ToCell; reads only). Progress is a function of these
+// timestamps and the clock only, so every control plane replica computes
+// the same step.
 type Shift struct {
 	Name       string
 	Keyspace   string     // whose traffic moves
 	TabletType TabletType // primary (also read-after-write), replica or rdonly
 	ToKeyspace string
+	FromCell   string
+	ToCell     string
 	Steps      []uint32 // percent moved at each step, rising, ending at most at 100
 	Hold       time.Duration
 	StartedAt  time.Time
@@ -32,6 +36,8 @@ type shiftRecord struct {
 	Keyspace             string  `json:"keyspace"`
 	TabletType           string  `json:"tablet_type"`
 	ToKeyspace           string  `json:"to_keyspace"`
+	FromCell             string  `json:"from_cell"`
+	ToCell               string  `json:"to_cell"`
 	Steps                []int64 `json:"steps"`
 	Hold                 string  `json:"hold"`
 	StartedAt            string  `json:"started_at"`
@@ -54,14 +60,21 @@ func DecodeShift(name string, data []byte) (*Shift, error) {
 		return nil, err
 	}
 	s := &Shift{Name: name, Keyspace: r.Keyspace, TabletType: TabletType(strings.ToLower(r.TabletType)),
-		ToKeyspace: r.ToKeyspace, Aborted: r.Aborted, RollbackBelowPercent: 0}
+		ToKeyspace: r.ToKeyspace, FromCell: r.FromCell, ToCell: r.ToCell, Aborted: r.Aborted}
+	cellShift := s.FromCell != "" || s.ToCell != ""
 	switch {
 	case !nameRE.MatchString(s.Keyspace):
 		return fail("keyspace", "%q is not a valid keyspace name", r.Keyspace)
 	case !s.TabletType.Routable():
 		return fail("tablet_type", "%q is not primary, replica or rdonly", r.TabletType)
-	case !nameRE.MatchString(s.ToKeyspace):
-		return fail("to_keyspace", "%q is not a valid keyspace name", r.ToKeyspace)
+	case cellShift && s.ToKeyspace != "":
+		return fail("to_keyspace", "a shift moves traffic to a keyspace or between cells, not both")
+	case cellShift && s.TabletType == TypePrimary:
+		return fail("tablet_type", "a cell shift moves reads; move a primary with a reparent")
+	case cellShift && (!nameRE.MatchString(s.FromCell) || !nameRE.MatchString(s.ToCell) || s.FromCell == s.ToCell):
+		return fail("to_cell", "a cell shift needs two different cells, from_cell and to_cell")
+	case !cellShift && !nameRE.MatchString(s.ToKeyspace):
+		return fail("to_keyspace", "%q is not a valid keyspace name (or give from_cell and to_cell)", r.ToKeyspace)
 	case s.ToKeyspace == s.Keyspace:
 		return fail("to_keyspace", "same as keyspace")
 	case len(r.Steps) == 0:

@@ -8,6 +8,14 @@ import (
 	"github.com/shardmesh/shardmesh/pkg/topology"
 )
 
+// placed is a verdict with its place relative to the client.
+type placed struct {
+	verdict
+	tier     tier
+	cell     topology.Cell
+	draining bool // its cell is being drained and still takes some reads
+}
+
 // Request is what an assignment is computed for.
 type Request struct {
 	Topology *topology.Topology
@@ -30,12 +38,6 @@ func Assign(r Request) Assignment {
 	ks, ok := r.Topology.Keyspaces[r.Shard.Keyspace]
 	if !ok {
 		ks = topology.DefaultKeyspace(r.Shard.Keyspace)
-	}
-	type placed struct {
-		verdict
-		tier     tier
-		cell     topology.Cell
-		draining bool // its cell is being drained and still takes some reads
 	}
 	var all []placed
 	place := func(vs []verdict, first bool) {
@@ -68,6 +70,13 @@ func Assign(r Request) Assignment {
 		place(semiSyncReaders(ks, r.Shard), false)
 	default:
 		place(readers(ks, r.Shard, tabletTypeOf(r.Class), r.Now), false)
+	}
+	if r.Class == ClassReplica || r.Class == ClassRdonly {
+		if s := shiftOf(r.Topology, ks.Name, tabletTypeOf(r.Class), true); s != nil {
+			if p := progress(r.Topology, s, "", tabletTypeOf(r.Class), r.Now); p.Percent > 0 {
+				shiftCells(all, s.FromCell, s.ToCell, p.Percent)
+			}
+		}
 	}
 	// A cell being drained joins the first tier of the cells that are not,
 	// so that its reduced weight moves traffic to them gradually (Envoy and

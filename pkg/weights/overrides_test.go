@@ -75,3 +75,50 @@ func TestDrainStepsAreScheduled(t *testing.T) {
 		t.Errorf("next change at %v (%v), want %v", next, ok, want)
 	}
 }
+
+// TestCellShift moves a quarter, then all, of the reads from the client's
+// cell to another cell of its region.
+func TestCellShift(t *testing.T) {
+	z1b := alias("zone1", 11)
+	base := []rec{tablet(z1, "replica"), tablet(z1b, "replica"), tablet(z2, "replica"), tablet(z3, "replica")}
+	cellShift := func(steps string, ago time.Duration, extra string) rec {
+		return rec{"shifts/cells", fmt.Sprintf(`{"keyspace":%q,"tablet_type":"replica","from_cell":"zone1","to_cell":"zone2",
+			"steps":%s,"hold":"1h","started_at":%q%s}`, testKeyspace, steps, now.Add(-ago).Format(time.RFC3339), extra)}
+	}
+	cases := map[string]struct {
+		recs []rec
+		grpc []string
+	}{
+		"25%: zone2 joins zone1's priority with a quarter of zone1's weight": {
+			recs: append(base, cellShift("[25,100]", 0, "")),
+			grpc: []string{"P0 " + z1 + " 37.5%", "P0 " + z1b + " 37.5%", "P0 " + z2 + " 25.0%", "P1 " + z3},
+		},
+		"100%: zone1 drains into zone2": {
+			recs: append(base, cellShift("[25,100]", 2*time.Hour, "")),
+			grpc: []string{"P0 " + z2 + " 100.0%", "P1 " + z3},
+		},
+		"rolled back while zone2 has too little eligible": {
+			recs: []rec{tablet(z1, "replica"), tablet(z1b, "replica"), tablet(z2, "replica", `"state":"NOT_SERVING"`), tablet(z3, "replica"),
+				cellShift("[25,100]", 0, `,"rollback_below_percent":50`)},
+			grpc: []string{"P0 " + z1 + " 50.0%", "P0 " + z1b + " 50.0%", "P1 " + z3},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			topo := build(t, append(cells(), tc.recs...)...)
+			checkGRPC(t, assign(t, topo, weights.ClassReplica, clientR1A, weights.KindGRPC), tc.grpc)
+			envoy := assign(t, topo, weights.ClassReplica, clientR1A, weights.KindEnvoy)
+			grpcShares := map[string]float64{}
+			for _, l := range assign(t, topo, weights.ClassReplica, clientR1A, weights.KindGRPC).Localities {
+				if l.Priority == 0 {
+					grpcShares[l.Cell] = float64(l.Weight) / 1e6
+				}
+			}
+			for alias, want := range weights.EnvoySplit(envoy) {
+				if d := grpcShares[alias] - want; d > 0.001 || d < -0.001 {
+					t.Errorf("%s: gRPC share %.3f, Envoy's split %.3f", alias, grpcShares[alias], want)
+				}
+			}
+		})
+	}
+}

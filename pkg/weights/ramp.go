@@ -37,12 +37,19 @@ func rampPercent(ks *topology.Keyspace, step int) uint32 {
 	return lo + (100-lo)*uint32(step)/RampSteps
 }
 
-// RampPhase identifies the ramp steps of a shard's tablets and the steps of
-// cell drains at now; two times with the same phase give the same
+// RampPhase identifies the ramp steps of a shard's tablets, the steps of
+// cell drains and the progress of cell shifts at now; two times with the same phase give the same
 // assignments, so callers can key caches on it. It is "" when nothing is
 // ramping or draining.
 func RampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
 	var b strings.Builder
+	for _, typ := range []topology.TabletType{topology.TypeReplica, topology.TypeRdonly} {
+		if sh := shiftOf(topo, ks.Name, typ, true); sh != nil {
+			// The percentage, not just the step: a rollback depends on the
+			// target cell's tablets in every shard.
+			b.WriteString(string(typ) + "@" + strconv.Itoa(int(progress(topo, sh, "", typ, now).Percent)) + ",")
+		}
+	}
 	for cell, d := range topo.Overrides.Drains {
 		if step := d.Step(now, RampSteps); step < RampSteps {
 			b.WriteString(cell)

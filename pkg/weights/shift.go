@@ -45,21 +45,35 @@ func RedirectOf(topo *topology.Topology, keyspace string, c Class, now time.Time
 			return Redirect{ToKeyspace: r.ToKeyspace, Percent: 100, Status: "rule"}, true
 		}
 	}
+	s := shiftOf(topo, keyspace, typ, false)
+	if s == nil || !sameTenant(s.ToKeyspace) {
+		return Redirect{}, false
+	}
+	r := progress(topo, s, s.ToKeyspace, typ, now)
+	r.ToKeyspace = s.ToKeyspace
+	return r, true
+}
+
+// shiftOf returns the shift of a keyspace's tablet type, between cells or
+// to another keyspace; when several match, the first by name.
+func shiftOf(topo *topology.Topology, keyspace string, typ topology.TabletType, cells bool) *topology.Shift {
 	names := make([]string, 0, len(topo.Shifts))
 	for n, s := range topo.Shifts {
-		if s.Keyspace == keyspace && s.TabletType == typ {
+		if s.Keyspace == keyspace && s.TabletType == typ && (s.ToCell != "") == cells {
 			names = append(names, n)
 		}
 	}
 	if len(names) == 0 {
-		return Redirect{}, false
+		return nil
 	}
 	sort.Strings(names)
-	s := topo.Shifts[names[0]]
-	if !sameTenant(s.ToKeyspace) {
-		return Redirect{}, false
-	}
-	r := Redirect{ToKeyspace: s.ToKeyspace, Shift: s.Name}
+	return topo.Shifts[names[0]]
+}
+
+// progress is a shift's percentage and status at now. target is the
+// keyspace whose eligible capacity decides a rollback.
+func progress(topo *topology.Topology, s *topology.Shift, target string, typ topology.TabletType, now time.Time) Redirect {
+	r := Redirect{Shift: s.Name}
 	step := s.Step(now)
 	switch {
 	case s.Aborted:
@@ -72,12 +86,40 @@ func RedirectOf(topo *topology.Topology, keyspace string, c Class, now time.Time
 		if !s.PausedAt.IsZero() {
 			r.Status += ", paused"
 		}
-		if pct := EligiblePercent(topo, s.ToKeyspace, typ, now); pct < s.RollbackBelowPercent {
+		if pct := targetEligible(topo, s, target, typ, now); pct < s.RollbackBelowPercent {
 			r.Percent = 0
 			r.Status = "rolled back: " + itoa(int(pct)) + "% of the target's " + string(typ) + " tablets eligible, below " + itoa(int(s.RollbackBelowPercent)) + "%"
 		}
 	}
-	return r, true
+	return r
+}
+
+// targetEligible is the share of a shift target's tablets that are
+// eligible: the target keyspace's, or the target cell's in the keyspace.
+func targetEligible(topo *topology.Topology, s *topology.Shift, target string, typ topology.TabletType, now time.Time) uint32 {
+	if s.ToCell == "" {
+		return EligiblePercent(topo, target, typ, now)
+	}
+	ks, ok := topo.Keyspaces[s.Keyspace]
+	if !ok {
+		return 0
+	}
+	var up, all int
+	for _, sh := range topo.ShardsOf(s.Keyspace) {
+		for _, v := range readers(ks, sh, typ, now) {
+			if v.tablet.Cell != s.ToCell {
+				continue
+			}
+			all++
+			if v.health == Healthy || v.health == Degraded {
+				up++
+			}
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return uint32(100 * up / all)
 }
 
 // EligiblePercent is the share of a keyspace's tablets of a type that may
@@ -122,3 +164,56 @@ func NextShiftChange(topo *topology.Topology, now time.Time) (next time.Time, ok
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// shiftCells moves pct percent of the reads that would go to cell from to
+// cell to: from's tablets keep (100 - pct) percent of their weight (and are
+// Draining at 100), and to's tablets gain weight equal to the part from
+// gave up. When to is in a later tier than from, it joins from's tier, so
+// that the moved share reaches it rather than only spilled traffic; at 100
+// percent from's tablets are Draining and to keeps its tier.
+func shiftCells(all []placed, from, to string, pct uint32) {
+	var capFrom, capTo uint64
+	fromTier, toTier := tier{rank: rankNone}, tier{rank: rankNone}
+	usable := func(p placed) bool { return p.health == Healthy || p.health == Degraded }
+	for _, p := range all {
+		switch {
+		case p.cell.Name == from && usable(p):
+			capFrom += uint64(p.envoy)
+			fromTier = p.tier
+		case p.cell.Name == to && usable(p):
+			capTo += uint64(p.envoy)
+			toTier = p.tier
+		}
+	}
+	if capFrom == 0 || capTo == 0 {
+		return // nothing to move, or nowhere to move it
+	}
+	// At 100% from's tablets are Draining: Envoy then moves the whole tier
+	// on by its health, so to keeps its own place and weight.
+	promote := toTier.compare(fromTier) > 0 && pct < 100
+	moved := capFrom * uint64(pct) / 100
+	target := capTo + moved
+	switch {
+	case pct >= 100:
+		target = capTo
+	case promote:
+		target = moved // in from's tier, to takes only what from gave up
+	}
+	for i := range all {
+		p := &all[i]
+		switch {
+		case p.cell.Name == from && usable(*p):
+			if pct >= 100 {
+				p.health = Draining
+				continue
+			}
+			p.weight, p.envoy = scale(p.weight, 100-pct), scale(p.envoy, 100-pct)
+		case p.cell.Name == to && usable(*p):
+			p.weight = max(1, uint32(uint64(p.weight)*target/capTo))
+			p.envoy = max(1, uint32(uint64(p.envoy)*target/capTo))
+			if promote {
+				p.tier = fromTier
+			}
+		}
+	}
+}

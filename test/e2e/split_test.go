@@ -147,3 +147,26 @@ func TestCellDrainMovesReadsGradually(t *testing.T) {
 	}
 	routesToAny("zone1-0000000401", "zone1-0000000402")
 }
+
+// TestCellShiftMovesReadsInSteps shifts a quarter of the reads from the
+// client's cell to another cell of its region, then all of them.
+func TestCellShiftMovesReadsInSteps(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial(inR1A, "orders")
+	replica := []string{"x-tablet-type", "replica"}
+	shift := func(ago time.Duration) {
+		e.put("shifts/zone1-to-zone2", fmt.Sprintf(`{"keyspace":"orders","tablet_type":"replica","from_cell":"zone1","to_cell":"zone2",
+			"steps":[25,100],"hold":"1h","started_at":%q}`, time.Now().Add(-ago).UTC().Format(time.RFC3339)))
+		waitRevision(t, e)
+	}
+	shift(0)
+	want := envoySplit(t, e, inR1A, "orders", "0", weights.ClassReplica)
+	if math.Abs(want["zone2-0000000403"]-0.25) > 0.001 {
+		t.Fatalf("at 25%% Envoy's formula gives %v, want a quarter on zone2-0000000403", want)
+	}
+	got := matchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
+	t.Logf("cell shift at 25%%: gRPC measured %v, Envoy's formula %v", got, want)
+
+	shift(2 * time.Hour)
+	routesToAnyOf(t, c, []string{"zone2-0000000403"}, replica...)
+}
