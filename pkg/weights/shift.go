@@ -217,3 +217,11 @@ func shiftCells(all []placed, from, to string, pct uint32) {
 		}
 	}
 }
+
+// ShiftProgress is a shift's percentage and status at now, rollback
+// included, as the control plane applies it.
+func ShiftProgress(topo *topology.Topology, s *topology.Shift, now time.Time) Redirect {
+	r := progress(topo, s, s.ToKeyspace, s.TabletType, now)
+	r.ToKeyspace = s.ToKeyspace
+	return r
+}
