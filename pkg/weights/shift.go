@@ -98,49 +98,36 @@ func progress(topo *topology.Topology, s *topology.Shift, target string, typ top
 // eligible: the target keyspace's, or the target cell's in the keyspace.
 func targetEligible(topo *topology.Topology, s *topology.Shift, target string, typ topology.TabletType, now time.Time) uint32 {
 	if s.ToCell == "" {
-		return EligiblePercent(topo, target, typ, now)
+		return eligiblePercent(topo, target, typ, now, func(*topology.Tablet) bool { return true })
 	}
-	ks, ok := topo.Keyspaces[s.Keyspace]
-	if !ok {
-		return 0
-	}
-	var up, all int
-	for _, sh := range topo.ShardsOf(s.Keyspace) {
-		for _, v := range readers(ks, sh, typ, now) {
-			if v.tablet.Cell != s.ToCell {
-				continue
-			}
-			all++
-			if v.health == Healthy || v.health == Degraded {
-				up++
-			}
-		}
-	}
-	if all == 0 {
-		return 0
-	}
-	return uint32(100 * up / all)
+	return eligiblePercent(topo, s.Keyspace, typ, now, func(t *topology.Tablet) bool { return t.Cell == s.ToCell })
 }
 
 // EligiblePercent is the share of a keyspace's tablets of a type that may
 // take traffic: for primaries, the share of shards with a serving primary.
 func EligiblePercent(topo *topology.Topology, keyspace string, typ topology.TabletType, now time.Time) uint32 {
+	return eligiblePercent(topo, keyspace, typ, now, func(*topology.Tablet) bool { return true })
+}
+
+// eligiblePercent is EligiblePercent over the tablets that keep accepts.
+func eligiblePercent(topo *topology.Topology, keyspace string, typ topology.TabletType, now time.Time, keep func(*topology.Tablet) bool) uint32 {
 	ks, ok := topo.Keyspaces[keyspace]
 	if !ok {
 		return 0
 	}
 	var up, all int
 	for _, s := range topo.ShardsOf(keyspace) {
-		var vs []verdict
 		if typ == topology.TypePrimary {
-			vs = primaries(ks, s)
 			all++
-			if slices.ContainsFunc(vs, func(v verdict) bool { return v.health == Healthy }) {
+			if slices.ContainsFunc(primaries(ks, s), func(v verdict) bool { return v.health == Healthy && keep(v.tablet) }) {
 				up++
 			}
 			continue
 		}
 		for _, v := range readers(ks, s, typ, now) {
+			if !keep(v.tablet) {
+				continue
+			}
 			all++
 			if v.health == Healthy || v.health == Degraded {
 				up++
