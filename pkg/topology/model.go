@@ -48,36 +48,36 @@ const DefaultTabletWeight = 100
 
 // Cell is a Vitess cell placed in a cloud locality.
 type Cell struct {
-	Name   string
-	Region string
-	Zone   string // defaults to Name
+	Name   string `json:"name"`
+	Region string `json:"region"`
+	Zone   string `json:"zone"` // defaults to Name
 }
 
 // Tablet is one validated tablet record.
 type Tablet struct {
-	Alias            string // <cell>-<uid>, the key suffix under P/tablets/
-	Keyspace         string
-	Shard            string
-	Type             TabletType
-	Cell             string
-	Hostname         string
-	PortMap          map[string]uint32
-	State            ServingState
-	HealthError      string
-	ReplicationLag   time.Duration
-	Replication      string // ReplicationSemiSync, ReplicationAsync or ""
-	SchemaVersion    string
-	PrimaryTermStart time.Time // zero when absent
-	ServingSince     time.Time // zero when absent
-	Weight           uint32    // 1..10000
-	Tags             map[string]string
+	Alias            string            `json:"alias"` // <cell>-<uid>, the key suffix under P/tablets/
+	Keyspace         string            `json:"keyspace"`
+	Shard            string            `json:"shard"`
+	Type             TabletType        `json:"type"`
+	Cell             string            `json:"cell"`
+	Hostname         string            `json:"hostname"`
+	PortMap          map[string]uint32 `json:"port_map"`
+	State            ServingState      `json:"state"`
+	HealthError      string            `json:"health_error,omitempty"`
+	ReplicationLag   time.Duration     `json:"replication_lag_ns"`
+	Replication      string            `json:"replication,omitempty"` // ReplicationSemiSync, ReplicationAsync or ""
+	SchemaVersion    string            `json:"schema_version,omitempty"`
+	PrimaryTermStart time.Time         `json:"primary_term_start,omitzero"` // zero when absent
+	ServingSince     time.Time         `json:"serving_since,omitzero"`      // zero when absent
+	Weight           uint32            `json:"weight"`                      // 1..10000
+	Tags             map[string]string `json:"tags,omitempty"`
 
 	// LagHeld is set by Builder, not decoded: the tablet's lag went above
 	// its keyspace's lag.max and has not yet fallen back to the
 	// re-admission level (LagReadmitPercent of lag.max). It gives lag
 	// exclusion hysteresis, so a replica hovering around lag.max does not
 	// flap in and out of the assignment.
-	LagHeld bool
+	LagHeld bool `json:"lag_held,omitempty"`
 }
 
 // LagReadmitPercent is the share of lag.max a held tablet's lag must fall
@@ -88,19 +88,19 @@ const LagReadmitPercent = 90
 // for it. A keyspace that has tablets but no policy record gets
 // DefaultKeyspace.
 type Keyspace struct {
-	Name                 string
-	Tenant               string
-	PortName             string
-	SchemaVersions       []string
-	Lag                  LagPolicy
-	ReadAfterWriteMaxLag time.Duration
-	Failover             FailoverPolicy
-	Ramp                 RampPolicy
+	Name                 string         `json:"name"`
+	Tenant               string         `json:"tenant,omitempty"`
+	PortName             string         `json:"port_name"`
+	SchemaVersions       []string       `json:"schema_versions,omitempty"`
+	Lag                  LagPolicy      `json:"lag"`
+	ReadAfterWriteMaxLag time.Duration  `json:"read_after_write_max_lag_ns"`
+	Failover             FailoverPolicy `json:"failover"`
+	Ramp                 RampPolicy     `json:"ramp"`
 	// BufferWindow bounds how long a write is retried while the shard has
 	// no serving primary (a reparent), like VTGate's buffering.
-	BufferWindow     time.Duration
-	CircuitBreakers  CircuitBreakers
-	OutlierDetection OutlierDetection
+	BufferWindow     time.Duration    `json:"buffer_window_ns"`
+	CircuitBreakers  CircuitBreakers  `json:"circuit_breakers"`
+	OutlierDetection OutlierDetection `json:"outlier_detection"`
 }
 
 // CircuitBreakers are per-cluster limits. Proxyless gRPC honours only
