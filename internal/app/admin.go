@@ -3,8 +3,16 @@ package app
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
+	"time"
 
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
 // adminHandler serves /healthz, /readyz and the debug views.
@@ -29,7 +37,67 @@ func (a *App) adminHandler() http.Handler {
 	mux.HandleFunc("GET /debug/source", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, a.Watcher.Health())
 	})
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.HandleFunc("GET /debug/config", a.debugConfig)
+	mux.HandleFunc("GET /debug/azrank", a.debugAZRank)
 	return mux
+}
+
+// debugConfig renders the resources a node with the query's region, zone,
+// tenant and kind (grpc or envoy) receives: the same translation the
+// server runs, without connecting.
+func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	g := snapshot.NodeGroup{Region: q.Get("region"), Zone: q.Get("zone"), Tenant: q.Get("tenant"), Kind: weights.ClientKind(q.Get("kind"))}
+	switch g.Kind {
+	case "":
+		g.Kind = weights.KindGRPC
+	case weights.KindGRPC, weights.KindEnvoy:
+	default:
+		http.Error(w, "kind: want grpc or envoy", http.StatusBadRequest)
+		return
+	}
+	topo := a.Cache.Topology()
+	if topo == nil {
+		http.Error(w, "no topology yet", http.StatusServiceUnavailable)
+		return
+	}
+	var tr snapshot.Translator
+	snap, err := tr.Build(topo, g, time.Now())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	out := map[string]map[string]json.RawMessage{}
+	for _, typ := range []string{resourcev3.ListenerType, resourcev3.ScopedRouteType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType} {
+		out[typ] = map[string]json.RawMessage{}
+		for name, res := range snap.GetResources(typ) {
+			b, err := protojson.Marshal(res.(proto.Message))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			out[typ][name] = b
+		}
+	}
+	writeJSON(w, map[string]any{"group": g.ID(), "revision": topo.Revision, "resources": out})
+}
+
+// debugAZRank ranks a shard's cells (?shard=keyspace/shard) for a zonal
+// reparent: advice only.
+func (a *App) debugAZRank(w http.ResponseWriter, r *http.Request) {
+	ks, shard, ok := strings.Cut(r.URL.Query().Get("shard"), "/")
+	topo := a.Cache.Topology()
+	if !ok || topo == nil {
+		http.Error(w, "want ?shard=<keyspace>/<shard>", http.StatusBadRequest)
+		return
+	}
+	s, ok := topo.Shards[topology.ShardKey{Keyspace: ks, Shard: shard}]
+	if !ok {
+		http.Error(w, "no such shard", http.StatusNotFound)
+		return
+	}
+	writeJSON(w, weights.RankCells(topo, s, time.Now()))
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

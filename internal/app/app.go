@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
+	"github.com/shardmesh/shardmesh/internal/metrics"
 	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/topowatch"
@@ -49,6 +50,7 @@ type App struct {
 	Cache   *snapshot.Cache
 	Watcher *topowatch.Watcher
 	Server  *xdsserver.Server
+	Metrics *metrics.Metrics
 
 	XDSAddr   net.Addr
 	AdminAddr net.Addr // nil when disabled
@@ -91,16 +93,21 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 
 	var once sync.Once
-	a.Cache = snapshot.NewCache(snapshot.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now})
+	a.Metrics = metrics.New(func(group, typeURL, version string) (time.Time, bool) {
+		return a.Cache.PublishedAt(group, typeURL, version)
+	})
+	a.Cache = snapshot.NewCache(snapshot.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: a.Metrics.OnBuild})
 	a.Watcher = topowatch.New(topowatch.Config{
 		Client: a.Client, Prefix: cfg.EtcdPrefix, HoldOff: cfg.HoldOff, MaxDelay: cfg.MaxDelay,
-		Clock: cfg.Clock, Logger: cfg.Logger,
+		Clock: cfg.Clock, Logger: cfg.Logger, OnHealth: a.Metrics.OnHealth,
 	}, topowatch.ObserverFunc(func(t *topology.Topology) {
+		a.Metrics.OnTopology(t)
 		a.Cache.OnTopology(t)
 		once.Do(func() { close(a.synced) })
 	}))
 
 	a.Server = xdsserver.New(a.Cache, cfg.Logger, cfg.GRPCOptions...)
+	a.Server.Observe(a.Metrics)
 	xlis, err := net.Listen("tcp", cfg.XDSAddr)
 	if err != nil {
 		return nil, fmt.Errorf("--xds-addr: %w", err)

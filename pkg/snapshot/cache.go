@@ -27,6 +27,16 @@ type Cache struct {
 	groups   map[string]NodeGroup
 	versions map[string]string // group ID -> version of the snapshot set last
 	onBuild  func(BuildStats)
+	// pubMu guards published: group ID -> when each type's current version
+	// was set, for convergence metrics. It is not c.mu, so that readers on
+	// stream goroutines never wait for a rebuild.
+	pubMu     sync.Mutex
+	published map[string]map[string]published
+}
+
+type published struct {
+	version string
+	at      time.Time
 }
 
 // BuildStats describes one rebuild after a topology change.
@@ -54,6 +64,8 @@ func NewCache(opts CacheOptions) *Cache {
 		groups:   map[string]NodeGroup{},
 		versions: map[string]string{},
 		onBuild:  opts.OnBuild,
+
+		published: map[string]map[string]published{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -135,6 +147,19 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 		return false
 	}
 	c.versions[g.ID()] = v
+	at := time.Now()
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	types := c.published[g.ID()]
+	if types == nil {
+		types = map[string]published{}
+		c.published[g.ID()] = types
+	}
+	for _, u := range typeURLs {
+		if ver := snap.GetVersion(u); types[u].version != ver {
+			types[u] = published{version: ver, at: at}
+		}
+	}
 	c.log.Debug("snapshot published", "group", g.ID(), "revision", c.topo.Revision, "version", v)
 	return true
 }
@@ -156,4 +181,16 @@ func snapshotVersion(s *cache.Snapshot) string {
 		v += s.GetVersion(u) + "."
 	}
 	return v
+}
+
+// PublishedAt returns when a group's snapshot started serving the given
+// version of a type (wall clock), for convergence metrics.
+func (c *Cache) PublishedAt(group, typeURL, version string) (time.Time, bool) {
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	p, ok := c.published[group][typeURL]
+	if !ok || p.version != version {
+		return time.Time{}, false
+	}
+	return p.at, true
 }

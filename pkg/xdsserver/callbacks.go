@@ -15,12 +15,12 @@ func (s *Server) callbacks() serverv3.Callbacks {
 			s.streams.open(id, false)
 			return nil
 		},
-		StreamClosedFunc: func(id int64, _ *corev3.Node) { s.streams.close(id) },
+		StreamClosedFunc: func(id int64, _ *corev3.Node) { s.closed(id) },
 		DeltaStreamOpenFunc: func(_ context.Context, id int64, _ string) error {
 			s.streams.open(id, true)
 			return nil
 		},
-		DeltaStreamClosedFunc:   func(id int64, _ *corev3.Node) { s.streams.close(id) },
+		DeltaStreamClosedFunc:   func(id int64, _ *corev3.Node) { s.closed(id) },
 		StreamRequestFunc:       s.onRequest,
 		StreamResponseFunc:      s.onResponse,
 		StreamDeltaRequestFunc:  s.onDeltaRequest,
@@ -32,9 +32,16 @@ func (s *Server) register(id int64, n *corev3.Node) *corev3.Node {
 	node, first := s.streams.node(id, n)
 	if first {
 		g := s.cache.Register(node)
+		s.observer.StreamOpened(g.ID())
 		s.log.Info("node connected", "stream", id, "node", node.GetId(), "group", g.ID(), "user_agent", node.GetUserAgentName())
 	}
 	return node
+}
+
+func (s *Server) closed(id int64) {
+	if group, ok := s.streams.close(id); ok {
+		s.observer.StreamClosed(group)
+	}
 }
 
 // onRequest handles a SotW request before go-control-plane's cache sees it.
@@ -51,8 +58,9 @@ func (s *Server) onRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
 		return nil
 	}
 	if req.GetErrorDetail() == nil {
-		if req.GetVersionInfo() != "" {
-			st.status.Acked[req.GetTypeUrl()] = req.GetVersionInfo()
+		if v := req.GetVersionInfo(); v != "" && st.status.Acked[req.GetTypeUrl()] != v {
+			st.status.Acked[req.GetTypeUrl()] = v
+			s.observer.Acked(st.status.Group, req.GetTypeUrl(), v)
 		}
 		return nil
 	}
@@ -60,6 +68,7 @@ func (s *Server) onRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
 	if !ok || last.nonce != req.GetResponseNonce() {
 		return nil // a NACK of a stale response; the server ignores it anyway
 	}
+	s.observer.Nacked(st.status.Group, req.GetTypeUrl())
 	st.status.LastNack = &Nack{TypeURL: req.GetTypeUrl(), Version: last.version, Error: req.GetErrorDetail().GetMessage(), At: time.Now()}
 	s.log.Warn("NACK", "stream", id, "node", node.GetId(), "group", st.status.Group, "type", req.GetTypeUrl(),
 		"version", last.version, "error", req.GetErrorDetail().GetMessage())
@@ -73,6 +82,7 @@ func (s *Server) onResponse(_ context.Context, id int64, _ *discoveryv3.Discover
 	if st := s.streams.byID[id]; st != nil {
 		st.sent[resp.GetTypeUrl()] = sent{nonce: resp.GetNonce(), version: resp.GetVersionInfo()}
 	}
+	s.observer.Responded(resp.GetTypeUrl(), len(resp.GetResources()))
 }
 
 // onDeltaRequest registers the node and records NACKs. Delta xDS needs no
@@ -87,11 +97,13 @@ func (s *Server) onDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest
 	}
 	if req.GetErrorDetail() != nil {
 		last := st.sent[req.GetTypeUrl()]
+		s.observer.Nacked(st.status.Group, req.GetTypeUrl())
 		st.status.LastNack = &Nack{TypeURL: req.GetTypeUrl(), Version: last.version, Error: req.GetErrorDetail().GetMessage(), At: time.Now()}
 		s.log.Warn("NACK", "stream", id, "node", node.GetId(), "group", st.status.Group, "type", req.GetTypeUrl(),
 			"version", last.version, "error", req.GetErrorDetail().GetMessage())
 	} else if last, ok := st.sent[req.GetTypeUrl()]; ok && last.nonce == req.GetResponseNonce() {
 		st.status.Acked[req.GetTypeUrl()] = last.version
+		s.observer.Acked(st.status.Group, req.GetTypeUrl(), last.version)
 	}
 	return nil
 }
@@ -102,4 +114,5 @@ func (s *Server) onDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest,
 	if st := s.streams.byID[id]; st != nil {
 		st.sent[resp.GetTypeUrl()] = sent{nonce: resp.GetNonce(), version: resp.GetSystemVersionInfo()}
 	}
+	s.observer.Responded(resp.GetTypeUrl(), len(resp.GetResources()))
 }

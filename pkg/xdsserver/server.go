@@ -20,11 +20,36 @@ import (
 
 // Server is an xDS server for a snapshot cache.
 type Server struct {
-	cache   *snapshot.Cache
-	log     *slog.Logger
-	grpc    *grpc.Server
-	streams streams
+	cache    *snapshot.Cache
+	log      *slog.Logger
+	grpc     *grpc.Server
+	streams  streams
+	observer Observer
 }
+
+// Observer receives stream events, for metrics. Its methods are called on
+// the streams' goroutines: they must be fast and safe for concurrent use.
+type Observer interface {
+	StreamOpened(group string)
+	StreamClosed(group string)
+	Responded(typeURL string, resources int)
+	Acked(group, typeURL, version string)
+	Nacked(group, typeURL string)
+}
+
+// NopObserver ignores every event.
+type NopObserver struct{}
+
+func (NopObserver) StreamOpened(string)          {}
+func (NopObserver) StreamClosed(string)          {}
+func (NopObserver) Responded(string, int)        {}
+func (NopObserver) Acked(string, string, string) {}
+func (NopObserver) Nacked(string, string)        {}
+
+var _ Observer = NopObserver{}
+
+// Observe sets the observer of stream events; call it before Serve.
+func (s *Server) Observe(o Observer) { s.observer = o }
 
 // New returns a server for the cache; opts are extra gRPC server options
 // (credentials, for example). The logger may be nil.
@@ -32,7 +57,7 @@ func New(c *snapshot.Cache, log *slog.Logger, opts ...grpc.ServerOption) *Server
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cache: c, log: log}
+	s := &Server{cache: c, log: log, observer: NopObserver{}}
 	opts = append([]grpc.ServerOption{
 		grpc.MaxConcurrentStreams(1 << 20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),

@@ -58,10 +58,16 @@ func (s *streams) open(id int64, delta bool) {
 	}
 }
 
-func (s *streams) close(id int64) {
+// close forgets a stream; it returns the stream's group, if it had one.
+func (s *streams) close(id int64) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	st, ok := s.byID[id]
 	delete(s.byID, id)
+	if !ok || st.node == nil {
+		return "", false
+	}
+	return st.status.Group, true
 }
 
 // node records the stream's node from its first request and returns it
