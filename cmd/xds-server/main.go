@@ -66,6 +66,14 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	fs.DurationVar(&cfg.HoldOff, "batch-holdoff", 5*time.Millisecond, "quiet time that ends a burst of topology changes")
 	fs.DurationVar(&cfg.MaxDelay, "batch-max-delay", 50*time.Millisecond, "longest a topology change waits for its burst to end")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.XDSTLS.Cert, "tls-cert", "", "xDS server certificate (PEM); enables TLS")
+	fs.StringVar(&cfg.XDSTLS.Key, "tls-key", "", "xDS server private key (PEM)")
+	fs.StringVar(&cfg.XDSTLS.CA, "tls-client-ca", "", "CA of client certificates: requires mTLS; node tenants then come from the certificate's spiffe://<domain>/tenant/<name> SAN")
+	fs.StringVar(&cfg.EtcdTLS.Cert, "etcd-cert", "", "etcd client certificate (PEM)")
+	fs.StringVar(&cfg.EtcdTLS.Key, "etcd-key", "", "etcd client private key (PEM)")
+	fs.StringVar(&cfg.EtcdTLS.CA, "etcd-ca", "", "CA to verify etcd's server certificate (PEM)")
+	fs.StringVar(&cfg.EtcdUsername, "etcd-username", "", "etcd user")
+	fs.StringVar(&cfg.EtcdPassword, "etcd-password", "", "etcd password (prefer the SHARDMESH_ETCD_PASSWORD environment variable)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, err
 	}
@@ -78,6 +86,12 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	}
 	if cfg.HoldOff <= 0 || cfg.MaxDelay < cfg.HoldOff {
 		return cfg, 0, fmt.Errorf("--batch-holdoff must be > 0 and at most --batch-max-delay (got %v, %v)", cfg.HoldOff, cfg.MaxDelay)
+	}
+	if cfg.EtcdPassword == "" {
+		cfg.EtcdPassword = os.Getenv("SHARDMESH_ETCD_PASSWORD")
+	}
+	if (cfg.XDSTLS.Cert == "") != (cfg.XDSTLS.Key == "") || (cfg.XDSTLS.CA != "" && cfg.XDSTLS.Cert == "") {
+		return cfg, 0, fmt.Errorf("--tls-cert and --tls-key go together, and --tls-client-ca needs them")
 	}
 	if !strings.HasSuffix(cfg.EtcdPrefix, "/") {
 		return cfg, 0, fmt.Errorf("--etcd-prefix: %q must end with /", cfg.EtcdPrefix)

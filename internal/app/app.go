@@ -14,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
 	"github.com/shardmesh/shardmesh/internal/metrics"
@@ -34,6 +35,14 @@ type Config struct {
 
 	XDSAddr   string // "host:port"; port 0 picks a free port
 	AdminAddr string // "" disables the admin server
+
+	// XDSTLS serves xDS over TLS; with a CA, mTLS, and each node's tenant
+	// then comes from its certificate's spiffe://<domain>/tenant/<name> SAN.
+	XDSTLS TLSFiles
+	// EtcdTLS and the credentials below are for an external etcd.
+	EtcdTLS      TLSFiles
+	EtcdUsername string
+	EtcdPassword string
 
 	HoldOff  time.Duration // topology batching hold-off
 	MaxDelay time.Duration // topology batching maximum delay
@@ -82,7 +91,14 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		endpoints = a.Etcd.Endpoints()
 		a.log.Info("embedded etcd started", "client_urls", endpoints, "data_dir", cfg.EtcdDataDir)
 	}
-	a.Client, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: cfg.EtcdDialTimeout, Logger: zap.NewNop()})
+	etcdCfg := clientv3.Config{Endpoints: endpoints, DialTimeout: cfg.EtcdDialTimeout, Logger: zap.NewNop(),
+		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword}
+	if cfg.EtcdTLS.enabled() {
+		if etcdCfg.TLS, err = clientTLS(cfg.EtcdTLS); err != nil {
+			return nil, err
+		}
+	}
+	a.Client, err = clientv3.New(etcdCfg)
 	if err != nil {
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
@@ -106,8 +122,19 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		once.Do(func() { close(a.synced) })
 	}))
 
-	a.Server = xdsserver.New(a.Cache, cfg.Logger, cfg.GRPCOptions...)
+	grpcOpts := cfg.GRPCOptions
+	if cfg.XDSTLS.enabled() {
+		tlsCfg, err := serverTLS(cfg.XDSTLS)
+		if err != nil {
+			return nil, err
+		}
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	a.Server = xdsserver.New(a.Cache, cfg.Logger, grpcOpts...)
 	a.Server.Observe(a.Metrics)
+	if cfg.XDSTLS.CA != "" {
+		a.Server.TenantFromCertificate()
+	}
 	xlis, err := net.Listen("tcp", cfg.XDSAddr)
 	if err != nil {
 		return nil, fmt.Errorf("--xds-addr: %w", err)

@@ -11,13 +11,13 @@ import (
 
 func (s *Server) callbacks() serverv3.Callbacks {
 	return serverv3.CallbackFuncs{
-		StreamOpenFunc: func(_ context.Context, id int64, _ string) error {
-			s.streams.open(id, false)
+		StreamOpenFunc: func(ctx context.Context, id int64, _ string) error {
+			s.streams.open(id, false, s.certTenant(ctx))
 			return nil
 		},
 		StreamClosedFunc: func(id int64, _ *corev3.Node) { s.closed(id) },
-		DeltaStreamOpenFunc: func(_ context.Context, id int64, _ string) error {
-			s.streams.open(id, true)
+		DeltaStreamOpenFunc: func(ctx context.Context, id int64, _ string) error {
+			s.streams.open(id, true, s.certTenant(ctx))
 			return nil
 		},
 		DeltaStreamClosedFunc:   func(id int64, _ *corev3.Node) { s.closed(id) },
@@ -29,6 +29,11 @@ func (s *Server) callbacks() serverv3.Callbacks {
 }
 
 func (s *Server) register(id int64, n *corev3.Node) *corev3.Node {
+	if s.tenantFromCert && n != nil {
+		// Every request that carries a node, not only the first: the cache
+		// groups nodes by whatever node a request names.
+		setTenant(n, s.streams.certTenantOf(id))
+	}
 	node, first := s.streams.node(id, n)
 	if first {
 		g := s.cache.Register(node)

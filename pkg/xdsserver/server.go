@@ -25,7 +25,17 @@ type Server struct {
 	grpc     *grpc.Server
 	streams  streams
 	observer Observer
+	// tenantFromCert: with mTLS, a node's tenant comes from its client
+	// certificate (URI SAN spiffe://<domain>/tenant/<name>) and its
+	// metadata cannot override it.
+	tenantFromCert bool
 }
+
+// TenantFromCertificate makes the tenant of every node the one named by its
+// mTLS client certificate's URI SAN (spiffe://<domain>/tenant/<name>), or no
+// tenant when the certificate names none, whatever its node metadata says.
+// Call it before Serve, when the server requires client certificates.
+func (s *Server) TenantFromCertificate() { s.tenantFromCert = true }
 
 // Observer receives stream events, for metrics. Its methods are called on
 // the streams' goroutines: they must be fast and safe for concurrent use.

@@ -35,9 +35,10 @@ type sent struct {
 }
 
 type stream struct {
-	status NodeStatus
-	node   *corev3.Node
-	sent   map[string]sent // type URL -> last response
+	status     NodeStatus
+	node       *corev3.Node
+	sent       map[string]sent // type URL -> last response
+	certTenant string          // the tenant named by the client certificate
 }
 
 // streams tracks open streams. mu guards all fields.
@@ -46,15 +47,16 @@ type streams struct {
 	byID map[int64]*stream
 }
 
-func (s *streams) open(id int64, delta bool) {
+func (s *streams) open(id int64, delta bool, certTenant string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byID == nil {
 		s.byID = map[int64]*stream{}
 	}
 	s.byID[id] = &stream{
-		status: NodeStatus{StreamID: id, Delta: delta, Connected: time.Now(), Acked: map[string]string{}},
-		sent:   map[string]sent{},
+		status:     NodeStatus{StreamID: id, Delta: delta, Connected: time.Now(), Acked: map[string]string{}},
+		sent:       map[string]sent{},
+		certTenant: certTenant,
 	}
 }
 
@@ -86,6 +88,16 @@ func (s *streams) node(id int64, n *corev3.Node) (*corev3.Node, bool) {
 	st.status.NodeID = n.GetId()
 	st.status.Group = snapshot.GroupOf(n).ID()
 	return n, true
+}
+
+// certTenantOf returns the tenant of a stream's client certificate.
+func (s *streams) certTenantOf(id int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.byID[id]; st != nil {
+		return st.certTenant
+	}
+	return ""
 }
 
 // Nodes returns the status of every open stream, by stream ID. The result

@@ -67,7 +67,7 @@ type env struct {
 	cfg      app.Config
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, options ...func(*app.Config)) *env {
 	t.Helper()
 	aliases := make([]string, len(fleet))
 	for i, f := range fleet {
@@ -82,6 +82,9 @@ func newEnv(t *testing.T) *env {
 		HoldOff:          time.Millisecond,
 		MaxDelay:         10 * time.Millisecond,
 		Logger:           testLogger(),
+	}
+	for _, o := range options {
+		o(&e.cfg)
 	}
 	e.start()
 	for name, v := range cells {
