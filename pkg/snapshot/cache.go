@@ -67,6 +67,7 @@ func NewCache(opts CacheOptions) *Cache {
 
 		published: map[string]map[string]published{},
 	}
+	c.translator.Raw = true
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // entry is a translated resource with the hash of its deterministic
@@ -14,6 +16,10 @@ import (
 type entry struct {
 	res  types.Resource
 	hash string
+	// raw serves the same bytes without marshalling again: a message whose
+	// only content is the resource's deterministic encoding as unknown
+	// fields, which proto.Marshal copies as they are.
+	raw types.Resource
 }
 
 // validator is implemented by every generated Envoy proto.
@@ -49,7 +55,9 @@ func (m *memo[K]) get(k K, build func() types.Resource) (entry, error) {
 		return entry{}, fmt.Errorf("marshal: %w", err)
 	}
 	sum := sha256.Sum256(b)
-	e := entry{res: res, hash: hex.EncodeToString(sum[:12])}
+	raw := &emptypb.Empty{}
+	raw.ProtoReflect().SetUnknown(b)
+	e := entry{res: res, hash: hex.EncodeToString(sum[:12]), raw: raw}
 	m.built++
 	m.put(k, e)
 	return e, nil
@@ -65,4 +73,25 @@ func (m *memo[K]) put(k K, e entry) {
 // sweep ends a generation.
 func (m *memo[K]) sweep() {
 	m.prev, m.cur = m.cur, nil
+}
+
+// Decode returns the typed Envoy message of a resource of the given type
+// from a snapshot, whether it was built raw (pre-marshalled) or not.
+func Decode(typeURL string, res types.Resource) (proto.Message, error) {
+	if _, ok := res.(*emptypb.Empty); !ok {
+		return res, nil
+	}
+	b, err := proto.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByURL(typeURL)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", typeURL, err)
+	}
+	m := mt.New().Interface()
+	if err := proto.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", typeURL, err)
+	}
+	return m, nil
 }

@@ -46,7 +46,11 @@ func TestRampsStepWithoutTopologyChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cla := snap.GetResources(resourcev3.EndpointType)["ks/0/replica"].(*endpointv3.ClusterLoadAssignment)
+		m, err := snapshot.Decode(resourcev3.EndpointType, snap.GetResources(resourcev3.EndpointType)["ks/0/replica"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cla := m.(*endpointv3.ClusterLoadAssignment)
 		return cla.GetEndpoints()[0].GetLbEndpoints()[0].GetLoadBalancingWeight().GetValue()
 	}
 	for i, want := range []uint32{10, 32, 55, 77, 100} {

@@ -40,7 +40,14 @@ type routeKey struct {
 // resource so that only what changed is translated again. It is safe for
 // concurrent use.
 type Translator struct {
-	mu          sync.Mutex // guards the memos
+	// Raw makes Build serve pre-marshalled resources (for the xDS
+	// server): their bytes are the resources' deterministic encoding, but
+	// they are not typed Envoy messages. Use Decode to read one.
+	Raw bool
+
+	mu          sync.Mutex // guards the memos and groups
+	groups      map[string]*groupState
+	generation  int
 	clusters    memo[clusterKey]
 	assignments memo[assignmentKey]
 	routes      memo[routeKey]
@@ -62,11 +69,21 @@ func (t *Translator) TakeStats() Stats {
 	return s
 }
 
-// Sweep ends a generation: resources not used since the previous Sweep are
-// forgotten. Call it after building every group for a new topology.
+// sweepEvery is how many generations pass between memo sweeps. Keyspaces
+// that did not change are reused whole without touching the memo, so a
+// sweep every generation would forget their resources; sweeping now and
+// then still bounds the memo to what recent topologies used.
+const sweepEvery = 64
+
+// Sweep ends a generation; every sweepEvery generations, resources not used
+// since the previous sweep are forgotten. Call it after building every
+// group for a new topology.
 func (t *Translator) Sweep() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.generation++; t.generation%sweepEvery != 0 {
+		return
+	}
 	t.clusters.sweep()
 	t.assignments.sweep()
 	t.routes.sweep()
@@ -81,35 +98,29 @@ func Visible(ks *topology.Keyspace, g NodeGroup) bool {
 }
 
 // Build returns the snapshot of a group. The snapshot and its resources are
-// shared with the memo and with other groups: callers must not modify them.
+// shared with the memo, with other groups and with the group's next
+// snapshots: callers must not modify them.
 func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) (*cache.Snapshot, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var set resourceSet
-	if g.Kind == weights.KindEnvoy {
-		l, err := t.listeners.get(HTTPListenerName, func() types.Resource { return makeHTTPListener() })
-		if err != nil {
-			return nil, err
-		}
-		set.add(resourcev3.ListenerType, HTTPListenerName, l)
+	if t.groups == nil {
+		t.groups = map[string]*groupState{}
 	}
-	for _, name := range routedKeyspaces(topo) {
-		ks, ok := topo.Keyspaces[name]
-		if !ok {
-			ks = topology.DefaultKeyspace(name) // only a routing rule names it
-		}
-		shards := topo.ShardsOf(name)
-		if !Visible(ks, g) || (len(shards) == 0 && !redirected(topo, name)) {
-			continue
-		}
-		if err := t.keyspace(&set, topo, ks, shards, g, now); err != nil {
-			return nil, fmt.Errorf("keyspace %s: %w", name, err)
-		}
+	st := t.groups[g.ID()]
+	if st == nil {
+		st = &groupState{}
+		t.groups[g.ID()] = st
 	}
-	return set.snapshot(), nil
+	parts, err := t.buildParts(topo, g, now, st)
+	if err != nil {
+		st.parts = nil // rebuild everything next time
+		return nil, err
+	}
+	st.prev = assemble(parts, st.prev, t.Raw)
+	return st.prev, nil
 }
 
-func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, g NodeGroup, now time.Time) error {
+func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, plan routePlan, g NodeGroup, now time.Time) error {
 	if g.Kind == weights.KindGRPC {
 		l, err := t.listeners.get(ks.Name, func() types.Resource { return makeAPIListener(ks.Name) })
 		if err != nil {
@@ -123,7 +134,6 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 		}
 		set.add(resourcev3.ScopedRouteType, ks.Name, sc)
 	}
-	plan := planRoutes(topo, ks, shards, now)
 	r, err := t.routes.get(routeKey{ks, plan.key()}, func() types.Resource {
 		return makeRouteConfig(ks, plan)
 	})
@@ -155,9 +165,18 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 
 // resourceSet collects a group's resources by type.
 type resourceSet struct {
-	items    [types.UnknownType][]types.Resource
+	items    [types.UnknownType][]named
 	versions map[string]map[string]string // type URL -> name -> hash
 }
+
+// named is a resource with its name: the form served (pre-marshalled)
+// carries no name go-control-plane could read.
+type named struct {
+	name string
+	e    entry
+}
+
+const typeListener = resourcev3.ListenerType
 
 var typeURLs = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ScopedRouteType}
 
@@ -169,26 +188,8 @@ func (s *resourceSet) add(typeURL, name string, e entry) {
 		}
 	}
 	i := cache.GetResponseType(typeURL)
-	s.items[i] = append(s.items[i], e.res)
+	s.items[i] = append(s.items[i], named{name, e})
 	s.versions[typeURL][name] = e.hash
-}
-
-// snapshot assembles the go-control-plane snapshot. Each type's version is
-// a hash of its resources' names and hashes, and the per-resource version
-// map that delta xDS needs is filled from the memo's hashes instead of
-// marshalling every resource again.
-func (s *resourceSet) snapshot() *cache.Snapshot {
-	snap := &cache.Snapshot{VersionMap: map[string]map[string]string{}}
-	for _, u := range typeURLs {
-		versions := s.versions[u]
-		if versions == nil {
-			versions = map[string]string{}
-		}
-		i := cache.GetResponseType(u)
-		snap.Resources[i] = cache.NewResources(versionOf(versions), s.items[i])
-		snap.VersionMap[u] = versions
-	}
-	return snap
 }
 
 func versionOf(versions map[string]string) string {

@@ -1,0 +1,413 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/shardmesh/shardmesh/internal/app"
+	"github.com/shardmesh/shardmesh/internal/embedetcd"
+)
+
+// config is one benchmark run.
+type config struct {
+	fleet           fleet
+	streams         int
+	changes         int           // single-tablet changes, one at a time
+	burst           int           // changes written within burstWindow
+	burstWindow     time.Duration //
+	baselineChanges int           // changes measured against bare go-control-plane (0: skip)
+	keyspacesPerCli int
+	timeout         time.Duration // per change
+}
+
+// phase is the measurement of one server under the same workload.
+type phase struct {
+	Name           string    `json:"name"`
+	ColdStart      float64   `json:"cold_start_seconds"` // start → first complete snapshot
+	AllConnected   float64   `json:"all_clients_configured_seconds"`
+	Latencies      []float64 `json:"latencies_ms"` // per change: etcd write → every affected client updated
+	Missed         int       `json:"missed"`       // changes not seen by every affected client in time
+	Resources      float64   `json:"resources_per_change_per_client"`
+	ResDelta       float64   `json:"resources_per_change_per_delta_client"`
+	ResSotW        float64   `json:"resources_per_change_per_sotw_client"`
+	Bytes          float64   `json:"bytes_per_change_per_client"`
+	CPUPerChange   float64   `json:"cpu_seconds_per_change"`
+	BurstPushes    float64   `json:"pushes_per_client_in_burst"`
+	BurstConverged float64   `json:"burst_converged_seconds"`
+	FloorMS        []float64 `json:"floor_ms"` // etcd watch notification + marshal of the changed assignment
+}
+
+type report struct {
+	Tablets int     `json:"tablets"`
+	Streams int     `json:"streams"`
+	Ours    phase   `json:"ours"`
+	Bare    *phase  `json:"baseline,omitempty"`
+	PeakRSS float64 `json:"peak_rss_mib"`
+}
+
+// bench runs the whole benchmark: etcd, the fleet, our server with its
+// clients, then the bare go-control-plane baseline with its clients.
+func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, error) {
+	dir, err := os.MkdirTemp("", "xds-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	etcd, err := embedetcd.Start(ctx, embedetcd.Config{Dir: dir, ClientAddr: "127.0.0.1:0", PeerAddr: "127.0.0.1:0"})
+	if err != nil {
+		return nil, err
+	}
+	defer etcd.Close()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	recs := cfg.fleet.records()
+	if err := embedetcd.ApplyRecords(ctx, cli, "/shardmesh/", recs); err != nil {
+		return nil, err
+	}
+	log("wrote %d records (%d tablets)", len(recs), cfg.fleet.size())
+	rep := &report{Tablets: cfg.fleet.size(), Streams: cfg.streams}
+
+	// Ours: the real pipeline.
+	start := time.Now()
+	a, err := app.Start(ctx, app.Config{EtcdEndpoints: etcd.Endpoints(), XDSAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	seeded, err := cli.Get(ctx, "/shardmesh/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return nil, err
+	}
+	for t := a.Cache.Topology(); t == nil || t.Revision < seeded.Header.Revision; t = a.Cache.Topology() {
+		if err := waitTick(ctx, start, 60*time.Second); err != nil {
+			return nil, fmt.Errorf("cold start: %w", err)
+		}
+	}
+	rep.Ours.Name, rep.Ours.ColdStart = "shardmesh", time.Since(start).Seconds()
+	log("shardmesh: cold start %.3fs", rep.Ours.ColdStart)
+	if err := measure(ctx, cfg, cli, a.XDSAddr.String(), &rep.Ours, cfg.changes, cfg.burst, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Close()
+
+	if cfg.baselineChanges > 0 {
+		bctx, cancel := context.WithCancel(ctx)
+		start = time.Now()
+		b, err := startBaseline(bctx, cli)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		for {
+			b.mu.Lock()
+			t := b.topo
+			b.mu.Unlock()
+			if t != nil && t.Revision >= 0 {
+				break
+			}
+			if err := waitTick(ctx, start, 60*time.Second); err != nil {
+				cancel()
+				return nil, err
+			}
+		}
+		rep.Bare = &phase{Name: "go-control-plane bare", ColdStart: time.Since(start).Seconds()}
+		err = measure(ctx, cfg, cli, b.addr.String(), rep.Bare, cfg.baselineChanges, 0, log)
+		b.stop()
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	rep.PeakRSS = float64(ru.Maxrss) / 1024
+	return rep, nil
+}
+
+// waitTick paces a polling loop; it fails after limit since start.
+func waitTick(ctx context.Context, start time.Time, limit time.Duration) error {
+	if time.Since(start) > limit {
+		return fmt.Errorf("not done after %v", limit)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Millisecond):
+		return nil
+	}
+}
+
+// measure connects cfg.streams clients to addr, then applies single-tablet
+// changes one at a time and a burst, recording convergence.
+func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string, ph *phase, changes, burst int, log func(string, ...any)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := cfg.fleet
+	conns := make([]*grpc.ClientConn, 0, 16)
+	for range min(16, cfg.streams) { // streams share a few connections, as sidecars on a node would not, but loopback TCP is not the point
+		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	clients := make([]*adsClient, cfg.streams)
+	byKeyspace := map[int][]*adsClient{}
+	start := time.Now()
+	for i := range clients {
+		// Each client reads a few keyspaces, spread evenly.
+		var clusters, keyspaces = []string{}, []int{}
+		for j := range cfg.keyspacesPerCli {
+			k := (i + j*f.keyspaces/max(1, cfg.keyspacesPerCli)) % f.keyspaces
+			if slices.Contains(keyspaces, k) {
+				continue
+			}
+			keyspaces = append(keyspaces, k)
+			for s := range f.shards {
+				clusters = append(clusters, f.keyspace(k)+"/"+shardName(s, f.shards)+"/replica")
+			}
+		}
+		c := newClient(fmt.Sprintf("bench-%04d", i), i%2 == 1, clusters)
+		clients[i] = c
+		for _, k := range keyspaces {
+			byKeyspace[k] = append(byKeyspace[k], c)
+		}
+		zone := i % 9
+		go func() { _ = c.run(ctx, conns[i%len(conns)], regions[zone/3], cellName(zone)) }()
+	}
+	for _, c := range clients {
+		select {
+		case <-c.ready:
+		case <-time.After(120 * time.Second):
+			return fmt.Errorf("%v got no configuration in 120s", c)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	ph.AllConnected = time.Since(start).Seconds()
+	log("%s: %d streams configured in %.2fs", ph.Name, len(clients), ph.AllConnected)
+
+	watch := cli.Watch(ctx, "/shardmesh/tablets/", clientv3.WithPrefix())
+	rng := rand.New(rand.NewPCG(42, 42))
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	var resources, bytes, samples int
+	var resByKind, samplesByKind [2]int
+	for i := range changes {
+		k, s, t := rng.IntN(f.keyspaces), rng.IntN(f.shards), 1+rng.IntN(9)
+		affected := byKeyspace[k]
+		key := watchKey{cluster: f.keyspace(k) + "/" + shardName(s, f.shards) + "/replica", alias: f.alias(k, s, t)}
+		before := make([][3]int, len(affected))
+		for j, c := range affected {
+			r, n, b := c.counters()
+			before[j] = [3]int{r, n, b}
+			c.expect(key, corev3.HealthStatus_UNHEALTHY)
+		}
+		rec, _ := json.Marshal(f.tablet(k, s, t, "NOT_SERVING"))
+		t0 := time.Now()
+		if _, err := cli.Put(ctx, "/shardmesh/tablets/"+key.alias, string(rec)); err != nil {
+			return err
+		}
+		floor := waitWatch(ctx, watch).Sub(t0)
+		floor += marshalCost()
+		ph.FloorMS = append(ph.FloorMS, float64(floor.Microseconds())/1000)
+		worst, ok := time.Duration(0), true
+		for _, c := range affected {
+			deadline := time.Now().Add(cfg.timeout)
+			for {
+				if at, seen := c.seenAt(key); seen {
+					worst = max(worst, at.Sub(t0))
+					break
+				}
+				if time.Now().After(deadline) {
+					ok = false
+					log("%s: %v did not see %v", ph.Name, c, key)
+					break
+				}
+				time.Sleep(200 * time.Microsecond) // polling the clients' records: the measurement uses their own timestamps
+			}
+		}
+		if !ok {
+			ph.Missed++
+			log("%s: change %d missed", ph.Name, i)
+		}
+		ph.Latencies = append(ph.Latencies, float64(worst.Microseconds())/1000)
+		for j, c := range affected {
+			_, n, b := c.counters()
+			resources += n - before[j][1]
+			bytes += b - before[j][2]
+			samples++
+			kind := 0
+			if c.delta {
+				kind = 1
+			}
+			resByKind[kind] += n - before[j][1]
+			samplesByKind[kind]++
+		}
+		// Restore the tablet so that the fleet stays healthy.
+		rec, _ = json.Marshal(f.tablet(k, s, t, "SERVING"))
+		for _, c := range affected {
+			c.expect(key, corev3.HealthStatus_HEALTHY)
+		}
+		if _, err := cli.Put(ctx, "/shardmesh/tablets/"+key.alias, string(rec)); err != nil {
+			return err
+		}
+		waitWatch(ctx, watch)
+		for _, c := range affected {
+			deadline := time.Now().Add(cfg.timeout)
+			for _, seen := c.seenAt(key); !seen && time.Now().Before(deadline); _, seen = c.seenAt(key) {
+				time.Sleep(200 * time.Microsecond)
+			}
+		}
+		if (i+1)%50 == 0 {
+			log("%s: %d/%d changes", ph.Name, i+1, changes)
+		}
+	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := (time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()) + time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano())).Seconds()
+	if changes > 0 {
+		ph.CPUPerChange = cpu / float64(2*changes) // every change is written and then undone
+	}
+	if samples > 0 {
+		ph.Resources, ph.Bytes = float64(resources)/float64(samples), float64(bytes)/float64(samples)
+	}
+	if samplesByKind[0] > 0 {
+		ph.ResSotW = float64(resByKind[0]) / float64(samplesByKind[0])
+	}
+	if samplesByKind[1] > 0 {
+		ph.ResDelta = float64(resByKind[1]) / float64(samplesByKind[1])
+	}
+	if burst > 0 {
+		return measureBurst(ctx, cfg, cli, clients, byKeyspace, ph, burst, rng)
+	}
+	return nil
+}
+
+// measureBurst writes burst changes within cfg.burstWindow and records
+// how many responses each client got until every change was seen.
+func measureBurst(ctx context.Context, cfg config, cli *clientv3.Client, clients []*adsClient, byKeyspace map[int][]*adsClient, ph *phase, burst int, rng *rand.Rand) error {
+	f := cfg.fleet
+	before := map[*adsClient]int{}
+	for _, c := range clients {
+		r, _, _ := c.counters()
+		before[c] = r
+	}
+	type pending struct {
+		key     watchKey
+		clients []*adsClient
+	}
+	var waits []pending
+	done := map[string]bool{}
+	for len(waits) < burst {
+		k, s, t := rng.IntN(f.keyspaces), rng.IntN(f.shards), 1+rng.IntN(9)
+		alias := f.alias(k, s, t)
+		if done[alias] {
+			continue
+		}
+		done[alias] = true
+		key := watchKey{cluster: f.keyspace(k) + "/" + shardName(s, f.shards) + "/replica", alias: alias}
+		for _, c := range byKeyspace[k] {
+			c.expect(key, corev3.HealthStatus_UNHEALTHY)
+		}
+		waits = append(waits, pending{key, byKeyspace[k]})
+	}
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, w := range waits {
+			k, s, t := parseAlias(f, w.key.alias)
+			rec, _ := json.Marshal(f.tablet(k, s, t, "NOT_SERVING"))
+			if _, err := cli.Put(ctx, "/shardmesh/tablets/"+w.key.alias, string(rec)); err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+				return
+			}
+			if due := t0.Add(cfg.burstWindow * time.Duration(i+1) / time.Duration(len(waits))); time.Until(due) > 0 {
+				time.Sleep(time.Until(due)) // pacing the writes across the window
+			}
+		}
+	}()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, w := range waits {
+		for _, c := range w.clients {
+			for _, seen := c.seenAt(w.key); !seen; _, seen = c.seenAt(w.key) {
+				if time.Now().After(deadline) {
+					return fmt.Errorf("burst: %v never saw %v", c, w.key)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	ph.BurstConverged = time.Since(t0).Seconds()
+	total := 0
+	for _, c := range clients {
+		r, _, _ := c.counters()
+		total += r - before[c]
+	}
+	ph.BurstPushes = float64(total) / float64(len(clients))
+	return nil
+}
+
+func parseAlias(f fleet, alias string) (k, s, t int) {
+	var cell, uid int
+	fmt.Sscanf(alias, "z%d-%d", &cell, &uid)
+	per := f.tabletsPerShard()
+	t = uid % per
+	ks := uid / per
+	return ks / f.shards, ks % f.shards, t
+}
+
+// waitWatch returns when the next watch event arrives.
+func waitWatch(ctx context.Context, w clientv3.WatchChan) time.Time {
+	select {
+	case <-w:
+	case <-ctx.Done():
+	}
+	return time.Now()
+}
+
+// marshalCost is the time to marshal one assignment of a shard's replica
+// class (10 endpoints), the least work a push of the change needs.
+func marshalCost() time.Duration {
+	cla := &endpointv3.ClusterLoadAssignment{ClusterName: "ks00/00-08/replica"}
+	for i := range 9 {
+		cla.Endpoints = append(cla.Endpoints, &endpointv3.LocalityLbEndpoints{
+			Locality:    &corev3.Locality{Region: "r1", Zone: cellName(i), SubZone: cellName(i)},
+			LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Hostname: "z0-0000000001", Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{Address: "127.0.0.1", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 1}}}}}}}},
+		})
+	}
+	start := time.Now()
+	_, _ = proto.Marshal(cla)
+	return time.Since(start)
+}
