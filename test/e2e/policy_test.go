@@ -84,6 +84,7 @@ func TestCrossRegionFalseKeepsReadsInRegion(t *testing.T) {
 func TestTenantSeesOnlyItsKeyspaces(t *testing.T) {
 	e := newEnv(t)
 	e.put("keyspaces/customer", `{"tenant":"acme"}`)
+	waitRevision(t, e) // before that, customer is shared and globex may see it
 	acme := inR1A
 	acme.ID, acme.Tenant = "acme-app", "acme"
 	globex := inR1A
