@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -298,10 +300,21 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 		ph.ResDelta = float64(resByKind[1]) / float64(samplesByKind[1])
 	}
 	if burst > 0 {
-		return measureBurst(ctx, cfg, cli, clients, byKeyspace, ph, burst, rng)
+		err := measureBurst(ctx, cfg, cli, clients, byKeyspace, ph, burst, rng)
+		if heapProfile != "" {
+			if f, ferr := os.Create(heapProfile); ferr == nil {
+				runtime.GC()
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+		return err
 	}
 	return nil
 }
+
+// heapProfile, when set, receives a heap profile after the burst.
+var heapProfile string
 
 // measureBurst writes burst changes within cfg.burstWindow and records
 // how many responses each client got until every change was seen.

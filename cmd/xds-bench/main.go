@@ -36,6 +36,7 @@ func main() {
 	out := flag.String("out", "", "write the report as JSON to this file")
 	plot := flag.String("plot", "", "write the latency distribution as a PNG to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.StringVar(&heapProfile, "memprofile", "", "write a heap profile after the burst to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)

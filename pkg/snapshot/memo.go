@@ -30,7 +30,8 @@ type validator interface{ ValidateAll() error }
 // by sweep, so the memo holds only what the current topology needs.
 type memo[K comparable] struct {
 	cur, prev map[K]entry
-	built     int // resources translated since the counter was read
+	built     int  // resources translated since the counter was read
+	lean      bool // keep only the marshalled form (entry.raw), not the typed message
 }
 
 // get returns the entry for k, translating it with build when it is not
@@ -58,6 +59,9 @@ func (m *memo[K]) get(k K, build func() types.Resource) (entry, error) {
 	raw := &emptypb.Empty{}
 	raw.ProtoReflect().SetUnknown(b)
 	e := entry{res: res, hash: hex.EncodeToString(sum[:12]), raw: raw}
+	if m.lean {
+		e.res = nil // the typed message is several times larger than its encoding
+	}
 	m.built++
 	m.put(k, e)
 	return e, nil

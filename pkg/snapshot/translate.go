@@ -105,6 +105,7 @@ func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) 
 	defer t.mu.Unlock()
 	if t.groups == nil {
 		t.groups = map[string]*groupState{}
+		t.clusters.lean, t.assignments.lean, t.routes.lean, t.listeners.lean, t.scopes.lean = t.Raw, t.Raw, t.Raw, t.Raw, t.Raw
 	}
 	st := t.groups[g.ID()]
 	if st == nil {
