@@ -28,6 +28,19 @@ var goldenCases = map[string]struct {
 	groups map[string]snapshot.NodeGroup
 	check  func(t *testing.T, r rendered)
 }{
+	"movetables-shift-done": {
+		put: []topology.Record{{Key: "shifts/customer-to-commerce", Value: []byte(`{"keyspace":"customer","tablet_type":"replica",
+			"to_keyspace":"commerce","steps":[25,50,100],"hold":"1h","started_at":"2026-11-21T08:00:00Z"}`)}},
+		check: func(t *testing.T, r rendered) {
+			for key, clusters := range routeTargets(routeConfig(t, r, "grpc-us-east-1a", "customer"), "replica") {
+				for _, c := range clusters {
+					if !strings.HasPrefix(c, "commerce/") && key != "no shard header" && key != "x-shard=0" {
+						t.Errorf("at 100%%, replica route %s goes to %s", key, c)
+					}
+				}
+			}
+		},
+	},
 	"movetables-shift": {
 		put: []topology.Record{{Key: "shifts/customer-to-commerce", Value: []byte(`{"keyspace":"customer","tablet_type":"replica",
 			"to_keyspace":"commerce","steps":[25,50,100],"hold":"1h","started_at":"2026-11-21T10:30:00Z"}`)}},
