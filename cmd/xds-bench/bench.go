@@ -36,6 +36,8 @@ type config struct {
 	baselineChanges int           // changes measured against bare go-control-plane (0: skip)
 	keyspacesPerCli int
 	timeout         time.Duration // per change
+	connectTimeout  time.Duration // for every stream's first configuration
+	baselineStreams int           // streams for the baseline (it keeps a snapshot per node)
 }
 
 // phase is the measurement of one server under the same workload.
@@ -53,14 +55,16 @@ type phase struct {
 	BurstPushes    float64   `json:"pushes_per_client_in_burst"`
 	BurstConverged float64   `json:"burst_converged_seconds"`
 	FloorMS        []float64 `json:"floor_ms"` // etcd watch notification + marshal of the changed assignment
+	Error          string    `json:"error,omitempty"`
 }
 
 type report struct {
-	Tablets int     `json:"tablets"`
-	Streams int     `json:"streams"`
-	Ours    phase   `json:"ours"`
-	Bare    *phase  `json:"baseline,omitempty"`
-	PeakRSS float64 `json:"peak_rss_mib"`
+	Tablets     int     `json:"tablets"`
+	Streams     int     `json:"streams"`
+	Ours        phase   `json:"ours"`
+	Bare        *phase  `json:"baseline,omitempty"`
+	BareStreams int     `json:"baseline_streams,omitempty"`
+	PeakRSS     float64 `json:"peak_rss_mib"`
 }
 
 // bench runs the whole benchmark: etcd, the fleet, our server with its
@@ -110,8 +114,17 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 		return nil, err
 	}
 	a.Close()
+	log("shardmesh phase done: p50 %.1f ms, p99 %.1f ms over %d changes", percentile(sorted(rep.Ours.Latencies), 50),
+		percentile(sorted(rep.Ours.Latencies), 99), len(rep.Ours.Latencies))
+	if b, err := json.Marshal(rep.Ours); err == nil {
+		log("shardmesh phase: %s", b)
+	}
 
 	if cfg.baselineChanges > 0 {
+		bcfg := cfg
+		if cfg.baselineStreams > 0 {
+			bcfg.streams = cfg.baselineStreams
+		}
 		bctx, cancel := context.WithCancel(ctx)
 		start = time.Now()
 		b, err := startBaseline(bctx, cli)
@@ -132,11 +145,13 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 			}
 		}
 		rep.Bare = &phase{Name: "go-control-plane bare", ColdStart: time.Since(start).Seconds()}
-		err = measure(ctx, cfg, cli, b.addr.String(), rep.Bare, cfg.baselineChanges, 0, log)
+		rep.BareStreams = bcfg.streams
+		err = measure(ctx, bcfg, cli, b.addr.String(), rep.Bare, cfg.baselineChanges, 0, log)
 		b.stop()
 		cancel()
 		if err != nil {
-			return nil, err
+			rep.Bare.Error = err.Error() // keep our figures; say why the baseline has none
+			log("baseline: %v", err)
 		}
 	}
 	var ru syscall.Rusage
@@ -200,8 +215,8 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 	for _, c := range clients {
 		select {
 		case <-c.ready:
-		case <-time.After(120 * time.Second):
-			return fmt.Errorf("%v got no configuration in 120s", c)
+		case <-time.After(cfg.connectTimeout):
+			return fmt.Errorf("%v got no configuration in %v", c, cfg.connectTimeout)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

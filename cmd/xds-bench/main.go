@@ -32,7 +32,9 @@ func main() {
 	flag.IntVar(&cfg.burst, "burst", 1000, "changes in the burst")
 	flag.DurationVar(&cfg.burstWindow, "burst-window", time.Second, "the burst's duration")
 	flag.IntVar(&cfg.baselineChanges, "baseline-changes", 5, "changes measured against bare go-control-plane (0 skips it)")
+	flag.IntVar(&cfg.baselineStreams, "baseline-streams", 0, "streams for the baseline (0: as many as -streams); it keeps one snapshot per node")
 	flag.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "how long a change may take to reach every affected stream")
+	flag.DurationVar(&cfg.connectTimeout, "connect-timeout", 600*time.Second, "how long every stream may take to get its first configuration")
 	out := flag.String("out", "", "write the report as JSON to this file")
 	plot := flag.String("plot", "", "write the latency distribution as a PNG to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
@@ -74,7 +76,7 @@ func main() {
 
 func smokeConfig() config {
 	return config{fleet: fleet{keyspaces: 4, shards: 4, rdonly: 2}, streams: 8, keyspacesPerCli: 2, changes: 5, burst: 20,
-		burstWindow: 200 * time.Millisecond, baselineChanges: 1, timeout: 5 * time.Second}
+		burstWindow: 200 * time.Millisecond, baselineChanges: 1, timeout: 5 * time.Second, connectTimeout: 30 * time.Second}
 }
 
 // percentile of sorted samples.
@@ -94,7 +96,11 @@ func sorted(v []float64) []float64 {
 
 func printReport(r *report) {
 	fmt.Printf("machine: %d CPUs, %s %s/%s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("fleet: %d tablets; %d xDS streams (half SotW, half delta)\n\n", r.Tablets, r.Streams)
+	fmt.Printf("fleet: %d tablets; %d xDS streams (half SotW, half delta)", r.Tablets, r.Streams)
+	if r.Bare != nil && r.BareStreams != r.Streams {
+		fmt.Printf("; the baseline with %d streams", r.BareStreams)
+	}
+	fmt.Print("\n\n")
 	fmt.Println("| | shardmesh | bare go-control-plane |")
 	fmt.Println("|---|---|---|")
 	row := func(name string, f func(p *phase) string) {
@@ -120,6 +126,9 @@ func printReport(r *report) {
 	row("CPU seconds per change (server + clients)", func(p *phase) string { return fmt.Sprintf("%.4f", p.CPUPerChange) })
 	row("burst: pushes per stream", func(p *phase) string { return fmt.Sprintf("%.1f", p.BurstPushes) })
 	row("burst: converged after", func(p *phase) string { return fmt.Sprintf("%.2f s", p.BurstConverged) })
+	if r.Bare != nil && r.Bare.Error != "" {
+		fmt.Printf("\nbaseline stopped: %s\n", r.Bare.Error)
+	}
 	fmt.Printf("\npeak RSS (whole process): %.0f MiB\n", r.PeakRSS)
 	ours := percentile(sorted(r.Ours.Latencies), 99)
 	if floor := percentile(sorted(r.Ours.FloorMS), 99); floor > 0 {
