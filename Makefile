@@ -7,7 +7,7 @@ XDS_ADDR  ?= 127.0.0.1:18000
 ADMIN_ADDR?= 127.0.0.1:18001
 DATA_DIR  ?= .shardmesh-data
 
-.PHONY: all build run test vet fmt clean bench
+.PHONY: all build run test vet fmt clean bench demo
 
 all: build
 
@@ -24,6 +24,11 @@ vet:
 test: vet
 	@test -z "$$(gofmt -l cmd pkg internal test envoy)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal test envoy; exit 1; }
 	$(GO) test -count=1 -timeout 20m ./...
+
+# A one-minute live demo: tablets under etcd leases, two grpc-go clients,
+# a zone failure, a reparent and a gradual cell drain with rollback.
+demo:
+	$(GO) run ./examples/demo -duration 60s
 
 # The full benchmark (docs/performance.md): 20k tablets, 1000 xDS streams,
 # shardmesh against bare go-control-plane and the etcd floor. `make test`
