@@ -22,7 +22,7 @@ vet:
 	$(GO) vet ./...
 
 test: vet
-	@test -z "$$(gofmt -l cmd pkg internal test envoy)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal test envoy; exit 1; }
+	@test -z "$$(gofmt -l cmd pkg internal test envoy examples)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal test envoy examples; exit 1; }
 	$(GO) test -count=1 -timeout 20m ./...
 
 # A one-minute live demo: tablets under etcd leases, two grpc-go clients,
