@@ -29,6 +29,7 @@ type assignmentKey struct {
 	locality weights.Locality
 	kind     weights.ClientKind
 	ramp     string // weights.RampPhase: the assignment changes as ramps step
+	mysql    bool   // addressed on the tablets' MySQL port
 }
 
 type routeKey struct {
@@ -151,7 +152,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 			}
 			set.add(resourcev3.ClusterType, name, cl)
 			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now}
-			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(topo, ks, s, now)}
+			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(topo, ks, s, now), false}
 			a, err := t.assignments.get(key, func() types.Resource {
 				return makeAssignment(name, weights.Assign(req))
 			})
@@ -161,7 +162,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 			set.add(resourcev3.EndpointType, name, a)
 		}
 	}
-	return nil
+	return t.mysqlResources(set, topo, ks, shards, g, now)
 }
 
 // resourceSet collects a group's resources by type.
@@ -177,7 +178,11 @@ type named struct {
 	e    entry
 }
 
-const typeListener = resourcev3.ListenerType
+const (
+	typeListener = resourcev3.ListenerType
+	typeCluster  = resourcev3.ClusterType
+	typeEndpoint = resourcev3.EndpointType
+)
 
 var typeURLs = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ScopedRouteType}
 

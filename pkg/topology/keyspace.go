@@ -9,6 +9,8 @@ import (
 type keyspaceRecord struct {
 	Tenant               string   `json:"tenant"`
 	PortName             string   `json:"port_name"`
+	MySQLPortName        string   `json:"mysql_port_name"`
+	MySQLPortBase        *int64   `json:"mysql_port_base"`
 	SchemaVersions       []string `json:"schema_versions"`
 	ReadAfterWriteMaxLag string   `json:"read_after_write_max_lag"`
 	Lag                  *struct {
@@ -55,6 +57,15 @@ func DecodeKeyspace(name string, data []byte) (*Keyspace, error) {
 	ks := DefaultKeyspace(name)
 	d := durations{record: record}
 	ks.Tenant = r.Tenant
+	if r.MySQLPortName != "" {
+		ks.MySQLPortName = r.MySQLPortName
+	}
+	if p := r.MySQLPortBase; p != nil {
+		if *p < 1024 || *p > 65000 {
+			return nil, &FieldError{Record: record, Field: "mysql_port_base", Msg: fmt.Sprintf("%d out of range 1024..65000", *p)}
+		}
+		ks.MySQLPortBase = uint32(*p)
+	}
 	if r.PortName != "" {
 		ks.PortName = r.PortName
 	}

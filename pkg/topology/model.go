@@ -88,9 +88,15 @@ const LagReadmitPercent = 90
 // for it. A keyspace that has tablets but no policy record gets
 // DefaultKeyspace.
 type Keyspace struct {
-	Name                 string         `json:"name"`
-	Tenant               string         `json:"tenant,omitempty"`
-	PortName             string         `json:"port_name"`
+	Name     string `json:"name"`
+	Tenant   string `json:"tenant,omitempty"`
+	PortName string `json:"port_name"`
+	// MySQLPortBase, when set, gives Envoy sidecars a TCP listener per
+	// shard and class for MySQL-protocol traffic on 127.0.0.1:
+	// MySQLPortBase + 4 × (the shard's position in key range order) + the
+	// class's position (primary, read-after-write, replica, rdonly).
+	MySQLPortBase        uint32         `json:"mysql_port_base,omitempty"`
+	MySQLPortName        string         `json:"mysql_port_name"` // the tablets' port_map entry for MySQL, default "mysql"
 	SchemaVersions       []string       `json:"schema_versions,omitempty"`
 	Lag                  LagPolicy      `json:"lag"`
 	ReadAfterWriteMaxLag time.Duration  `json:"read_after_write_max_lag_ns"`
@@ -151,6 +157,7 @@ func DefaultKeyspace(name string) *Keyspace {
 	return &Keyspace{
 		Name:                 name,
 		PortName:             "grpc",
+		MySQLPortName:        "mysql",
 		Lag:                  LagPolicy{Degraded: 10 * time.Second, Max: 30 * time.Second, MinServing: 2},
 		ReadAfterWriteMaxLag: time.Second,
 		Failover:             FailoverPolicy{CrossRegion: true},

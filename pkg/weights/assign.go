@@ -24,6 +24,7 @@ type Request struct {
 	Client   Locality
 	Kind     ClientKind
 	Now      time.Time
+	MySQL    bool // address tablets on their MySQL port instead of the keyspace's port_name
 }
 
 // Assign computes the prioritized, weighted endpoints of one class of one
@@ -38,6 +39,11 @@ func Assign(r Request) Assignment {
 	ks, ok := r.Topology.Keyspaces[r.Shard.Keyspace]
 	if !ok {
 		ks = topology.DefaultKeyspace(r.Shard.Keyspace)
+	}
+	if r.MySQL {
+		mysql := *ks
+		mysql.PortName = ks.MySQLPortName
+		ks = &mysql
 	}
 	var all []placed
 	place := func(vs []verdict, first bool) {

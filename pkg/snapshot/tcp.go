@@ -1,0 +1,96 @@
+package snapshot
+
+import (
+	"fmt"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/weights"
+)
+
+// MySQLPort is the loopback port of an Envoy sidecar's MySQL listener for a
+// shard (by its index in key range order) and class: the keyspace's
+// mysql_port_base + 4 × shard index + class index.
+func MySQLPort(ks *topology.Keyspace, shardIndex int, c weights.Class) uint32 {
+	for i, x := range weights.Classes {
+		if x == c {
+			return ks.MySQLPortBase + uint32(4*shardIndex+i)
+		}
+	}
+	return 0
+}
+
+// MySQLClusterName is the TCP cluster of a shard's class for MySQL traffic.
+func MySQLClusterName(keyspace, shard string, c weights.Class) string {
+	return ClusterName(keyspace, shard, c) + "/mysql"
+}
+
+// makeTCPCluster is an EDS cluster for MySQL-protocol traffic: the same
+// policy as the gRPC cluster (panic threshold 0, locality weights, circuit
+// breakers, outlier detection on read classes) without HTTP/2.
+func makeTCPCluster(name string, ks *topology.Keyspace, c weights.Class) *clusterv3.Cluster {
+	cl := makeCluster(name, ks, c)
+	cl.TypedExtensionProtocolOptions = nil
+	return cl
+}
+
+// makeTCPListener listens on 127.0.0.1:port and proxies every connection to
+// the cluster: a connection is bound to one tablet for its life, so new
+// connections follow routing changes and existing ones drain.
+func makeTCPListener(name string, port uint32, cluster string) *listenerv3.Listener {
+	proxy := &tcpv3.TcpProxy{
+		StatPrefix:       name,
+		ClusterSpecifier: &tcpv3.TcpProxy_Cluster{Cluster: cluster},
+		IdleTimeout:      durationpb.New(time.Hour),
+	}
+	return &listenerv3.Listener{
+		Name: name,
+		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+			Address: HTTPListenerAddress, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
+		}}},
+		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{
+			Name:       "envoy.filters.network.tcp_proxy",
+			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(proxy)},
+		}}}},
+	}
+}
+
+// mysqlResources adds the TCP listeners, clusters and assignments of a
+// keyspace for an Envoy group, when the keyspace has a mysql_port_base.
+func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, g NodeGroup, now time.Time) error {
+	if g.Kind != weights.KindEnvoy || ks.MySQLPortBase == 0 {
+		return nil
+	}
+	for i, s := range shards {
+		for _, c := range weights.Classes {
+			cname := MySQLClusterName(ks.Name, s.Name, c)
+			lname := fmt.Sprintf("mysql:%s", cname[:len(cname)-len("/mysql")])
+			port := MySQLPort(ks, i, c)
+			l, err := t.listeners.get(lname+fmt.Sprintf("@%d", port), func() types.Resource { return makeTCPListener(lname, port, cname) })
+			if err != nil {
+				return err
+			}
+			set.add(typeListener, lname, l)
+			cl, err := t.clusters.get(clusterKey{ks, cname}, func() types.Resource { return makeTCPCluster(cname, ks, c) })
+			if err != nil {
+				return err
+			}
+			set.add(typeCluster, cname, cl)
+			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now, MySQL: true}
+			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(topo, ks, s, now), true}
+			a, err := t.assignments.get(key, func() types.Resource { return makeAssignment(cname, weights.Assign(req)) })
+			if err != nil {
+				return err
+			}
+			set.add(typeEndpoint, cname, a)
+		}
+	}
+	return nil
+}
