@@ -44,11 +44,16 @@ func makeTCPCluster(name string, ks *topology.Keyspace, c weights.Class) *cluste
 // makeTCPListener listens on 127.0.0.1:port and proxies every connection to
 // the cluster: a connection is bound to one tablet for its life, so new
 // connections follow routing changes and existing ones drain.
-func makeTCPListener(name string, port uint32, cluster string) *listenerv3.Listener {
-	proxy := &tcpv3.TcpProxy{
-		StatPrefix:       name,
-		ClusterSpecifier: &tcpv3.TcpProxy_Cluster{Cluster: cluster},
-		IdleTimeout:      durationpb.New(time.Hour),
+func makeTCPListener(name string, port uint32, targets []tcpTarget) *listenerv3.Listener {
+	proxy := &tcpv3.TcpProxy{StatPrefix: name, IdleTimeout: durationpb.New(time.Hour)}
+	if len(targets) == 1 {
+		proxy.ClusterSpecifier = &tcpv3.TcpProxy_Cluster{Cluster: targets[0].cluster}
+	} else {
+		wc := &tcpv3.TcpProxy_WeightedCluster{}
+		for _, t := range targets {
+			wc.Clusters = append(wc.Clusters, &tcpv3.TcpProxy_WeightedCluster_ClusterWeight{Name: t.cluster, Weight: t.weight})
+		}
+		proxy.ClusterSpecifier = &tcpv3.TcpProxy_WeightedClusters{WeightedClusters: wc}
 	}
 	return &listenerv3.Listener{
 		Name: name,
@@ -62,9 +67,35 @@ func makeTCPListener(name string, port uint32, cluster string) *listenerv3.Liste
 	}
 }
 
+// tcpTarget is a MySQL cluster a TCP listener sends a share of connections to.
+type tcpTarget struct {
+	cluster string
+	weight  uint32
+}
+
+// tcpTargets follows a class's route plan (routing rules and shifts): the
+// shard's own MySQL cluster and, for each other keyspace its traffic goes
+// to, the cluster of the shard there that holds the start of this shard's
+// key range, if that keyspace has MySQL listeners too.
+func tcpTargets(topo *topology.Topology, s *topology.Shard, c weights.Class, sides []routeSide) []tcpTarget {
+	var out []tcpTarget
+	for _, sd := range sides {
+		if ks, ok := topo.Keyspaces[sd.keyspace]; !ok || ks.MySQLPortBase == 0 {
+			continue
+		}
+		if t := shardHolding(sd.shards, s.Range); t != nil {
+			out = append(out, tcpTarget{MySQLClusterName(sd.keyspace, t.Name, c), sd.weight})
+		}
+	}
+	if len(out) == 0 { // the shard's own cluster, whatever the plan
+		out = []tcpTarget{{MySQLClusterName(s.Keyspace, s.Name, c), 100}}
+	}
+	return out
+}
+
 // mysqlResources adds the TCP listeners, clusters and assignments of a
 // keyspace for an Envoy group, when the keyspace has a mysql_port_base.
-func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, g NodeGroup, now time.Time) error {
+func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, plan routePlan, g NodeGroup, now time.Time) error {
 	if g.Kind != weights.KindEnvoy || ks.MySQLPortBase == 0 {
 		return nil
 	}
@@ -73,7 +104,8 @@ func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, k
 			cname := MySQLClusterName(ks.Name, s.Name, c)
 			lname := fmt.Sprintf("mysql:%s", cname[:len(cname)-len("/mysql")])
 			port := MySQLPort(ks, i, c)
-			l, err := t.listeners.get(lname+fmt.Sprintf("@%d", port), func() types.Resource { return makeTCPListener(lname, port, cname) })
+			targets := tcpTargets(topo, s, c, plan[c])
+			l, err := t.listeners.get(fmt.Sprintf("%s@%d%v", lname, port, targets), func() types.Resource { return makeTCPListener(lname, port, targets) })
 			if err != nil {
 				return err
 			}

@@ -66,3 +66,32 @@ func TestMySQLListenersForEnvoy(t *testing.T) {
 		t.Errorf("MySQLPort(-80, primary) = %d", got)
 	}
 }
+
+// TestMySQLListenersFollowShifts: during a shift of commerce's replica
+// reads into customer (both with MySQL listeners), commerce's replica TCP
+// listeners split connections by the shift's weights.
+func TestMySQLListenersFollowShifts(t *testing.T) {
+	b := loadSeed(t, "healthy-baseline")
+	for k, v := range map[string]string{
+		"keyspaces/commerce": `{"schema_versions":["v41","v42"],"mysql_port_base":15400}`,
+		"keyspaces/customer": `{"mysql_port_base":15500}`,
+		"shifts/to-customer": `{"keyspace":"commerce","tablet_type":"replica","to_keyspace":"customer","steps":[25,100],"hold":"1h","started_at":"2026-11-21T11:30:00Z"}`,
+	} {
+		if err := b.Put(k, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := renderGroups(t, b.Build(2), map[string]snapshot.NodeGroup{"envoy": envoyEast})
+	l := r.snaps["envoy"].GetResources(resourcev3.ListenerType)["mysql:commerce/80-/replica"].(*listenerv3.Listener)
+	var proxy tcpv3.TcpProxy
+	if err := l.GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&proxy); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint32{}
+	for _, c := range proxy.GetWeightedClusters().GetClusters() {
+		got[c.GetName()] = c.GetWeight()
+	}
+	if len(got) != 2 || got["commerce/80-/replica/mysql"] != 75 || got["customer/0/replica/mysql"] != 25 {
+		t.Errorf("weighted clusters %v, want commerce 75 / customer 25", got)
+	}
+}

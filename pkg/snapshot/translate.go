@@ -162,7 +162,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 			set.add(resourcev3.EndpointType, name, a)
 		}
 	}
-	return t.mysqlResources(set, topo, ks, shards, g, now)
+	return t.mysqlResources(set, topo, ks, shards, plan, g, now)
 }
 
 // resourceSet collects a group's resources by type.
