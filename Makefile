@@ -21,7 +21,11 @@ run: build
 vet:
 	$(GO) vet ./...
 
-test: vet
+# The grpc-js-xds client that test/e2e/node_test.go drives (test/node).
+test/node/node_modules: test/node/package-lock.json
+	npm ci --prefix test/node --no-audit --no-fund
+
+test: vet test/node/node_modules
 	@test -z "$$(gofmt -l cmd pkg internal test envoy examples)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal test envoy examples; exit 1; }
 	$(GO) test -count=1 -timeout 20m ./...
 
