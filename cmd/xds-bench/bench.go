@@ -210,13 +210,17 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 			byKeyspace[k] = append(byKeyspace[k], c)
 		}
 		zone := i % 9
-		go func() { _ = c.run(ctx, conns[i%len(conns)], regions[zone/3], cellName(zone)) }()
+		go func() {
+			if err := c.run(ctx, conns[i%len(conns)], regions[zone/3], cellName(zone)); err != nil {
+				c.fail(err)
+			}
+		}()
 	}
 	for _, c := range clients {
 		select {
 		case <-c.ready:
 		case <-time.After(cfg.connectTimeout):
-			return fmt.Errorf("%v got no configuration in %v", c, cfg.connectTimeout)
+			return fmt.Errorf("%v got no configuration in %v (stream error: %v)", c, cfg.connectTimeout, c.err())
 		case <-ctx.Done():
 			return ctx.Err()
 		}

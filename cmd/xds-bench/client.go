@@ -37,6 +37,19 @@ type adsClient struct {
 	bytes     int                              // resource bytes received
 	ready     chan struct{}                    // closed after the first response
 	readyOnce sync.Once
+	runErr    error // why the stream ended, if it did
+}
+
+func (c *adsClient) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.runErr = err
+}
+
+func (c *adsClient) err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.runErr
 }
 
 func newClient(id string, delta bool, clusters []string) *adsClient {

@@ -17,7 +17,8 @@ import (
 // of a new group connects. A group whose new snapshot fails to build keeps
 // its last good snapshot. Cache is safe for concurrent use.
 type Cache struct {
-	snapshots  cache.SnapshotCache
+	snapshots  cache.SnapshotCache // serves delta streams
+	sotw       sotwWatches         // serves state-of-the-world streams
 	translator Translator
 	log        *slog.Logger
 	now        func() time.Time
@@ -82,8 +83,28 @@ func NewCache(opts CacheOptions) *Cache {
 	return c
 }
 
-// Snapshots returns the go-control-plane cache for the xDS server.
+// Snapshots returns the go-control-plane snapshot cache, which holds every
+// group's current snapshot and serves delta streams.
 func (c *Cache) Snapshots() cache.SnapshotCache { return c.snapshots }
+
+// Watcher returns what the xDS server serves from: state-of-the-world
+// watches are answered by the cache itself (see sotwWatches), delta watches
+// and fetches by go-control-plane's snapshot cache.
+func (c *Cache) Watcher() cache.Cache { return watcher{c} }
+
+type watcher struct{ c *Cache }
+
+func (w watcher) CreateWatch(req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
+	return w.c.sotw.watch(GroupHash{}.ID(req.GetNode()), req, sub, out), nil
+}
+
+func (w watcher) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
+	return w.c.snapshots.CreateDeltaWatch(req, sub, out)
+}
+
+func (w watcher) Fetch(ctx context.Context, req *cache.Request) (cache.Response, error) {
+	return w.c.snapshots.Fetch(ctx, req)
+}
 
 // Topology returns the topology in force, nil before the first one.
 func (c *Cache) Topology() *topology.Topology {
@@ -147,6 +168,7 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 		c.log.Error("set snapshot", "group", g.ID(), "err", err)
 		return false
 	}
+	c.sotw.publish(g.ID(), snap)
 	c.versions[g.ID()] = v
 	at := time.Now()
 	c.pubMu.Lock()

@@ -74,7 +74,7 @@ func New(c *snapshot.Cache, log *slog.Logger, opts ...grpc.ServerOption) *Server
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}, opts...)
 	s.grpc = grpc.NewServer(opts...)
-	xds := serverv3.NewServer(context.Background(), c.Snapshots(), s.callbacks())
+	xds := serverv3.NewServer(context.Background(), c.Watcher(), s.callbacks())
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(s.grpc, xds)
 	clusterservice.RegisterClusterDiscoveryServiceServer(s.grpc, xds)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(s.grpc, xds)

@@ -41,27 +41,34 @@ type stream struct {
 	certTenant string          // the tenant named by the client certificate
 }
 
+// streamID identifies a stream: go-control-plane numbers SotW and delta
+// streams separately, so the same number can be one of each.
+type streamID struct {
+	delta bool
+	n     int64
+}
+
 // streams tracks open streams. mu guards all fields.
 type streams struct {
 	mu   sync.Mutex
-	byID map[int64]*stream
+	byID map[streamID]*stream
 }
 
-func (s *streams) open(id int64, delta bool, certTenant string) {
+func (s *streams) open(id streamID, certTenant string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byID == nil {
-		s.byID = map[int64]*stream{}
+		s.byID = map[streamID]*stream{}
 	}
 	s.byID[id] = &stream{
-		status:     NodeStatus{StreamID: id, Delta: delta, Connected: time.Now(), Acked: map[string]string{}},
+		status:     NodeStatus{StreamID: id.n, Delta: id.delta, Connected: time.Now(), Acked: map[string]string{}},
 		sent:       map[string]sent{},
 		certTenant: certTenant,
 	}
 }
 
 // close forgets a stream; it returns the stream's group, if it had one.
-func (s *streams) close(id int64) (string, bool) {
+func (s *streams) close(id streamID) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.byID[id]
@@ -74,7 +81,7 @@ func (s *streams) close(id int64) (string, bool) {
 
 // node records the stream's node from its first request and returns it
 // with whether this was the first time.
-func (s *streams) node(id int64, n *corev3.Node) (*corev3.Node, bool) {
+func (s *streams) node(id streamID, n *corev3.Node) (*corev3.Node, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.byID[id]
@@ -91,7 +98,7 @@ func (s *streams) node(id int64, n *corev3.Node) (*corev3.Node, bool) {
 }
 
 // certTenantOf returns the tenant of a stream's client certificate.
-func (s *streams) certTenantOf(id int64) string {
+func (s *streams) certTenantOf(id streamID) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.byID[id]; st != nil {
@@ -100,7 +107,8 @@ func (s *streams) certTenantOf(id int64) string {
 	return ""
 }
 
-// Nodes returns the status of every open stream, by stream ID. The result
+// Nodes returns the status of every open stream, by stream ID (SotW
+// first where a SotW and a delta stream share a number). The result
 // is a copy.
 func (s *streams) Nodes() []NodeStatus {
 	s.mu.Lock()
@@ -118,6 +126,11 @@ func (s *streams) Nodes() []NodeStatus {
 		}
 		out = append(out, ns)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].StreamID < out[j].StreamID })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].StreamID != out[j].StreamID {
+			return out[i].StreamID < out[j].StreamID
+		}
+		return !out[i].Delta && out[j].Delta
+	})
 	return out
 }

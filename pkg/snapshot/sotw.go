@@ -1,0 +1,303 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// sotwWatches answers state-of-the-world (SotW) watches in place of
+// go-control-plane's SnapshotCache, which answers every watch of a node
+// group whenever the version of the watched type changes, with every
+// resource the stream subscribes to. One tablet changing would then send
+// every subscribed assignment to every SotW stream of every group.
+//
+// Here a stream is answered only when a resource it subscribes to changed.
+// For listeners, clusters and scoped routes, which SotW clients take as
+// the full set (a missing one is deleted), the answer holds every
+// subscribed resource; for assignments and route configurations it holds
+// only those that changed, as the xDS protocol allows.
+//
+// The resources a client holds are known from the version it last
+// accepted: versions are content hashes, and the recent states of each
+// type are kept, so the state at that version is the client's state of
+// the names it subscribes to.
+type sotwWatches struct {
+	mu     sync.Mutex // guards groups and everything they hold
+	groups map[string]*sotwGroup
+}
+
+// sotwHistory is how many recent states of each type a group keeps to
+// find what a client holds from the version it names; an older version
+// gets every subscribed resource again.
+const sotwHistory = 8
+
+type sotwGroup struct {
+	states  map[string][]*typeState // type URL -> recent states, newest last
+	watches map[*sotwWatch]struct{}
+}
+
+// typeState is one version of one type of a group's snapshot.
+type typeState struct {
+	version string
+	items   map[string]types.ResourceWithTTL
+	hashes  map[string]string // name -> content hash
+}
+
+func (g *sotwGroup) current(typeURL string) *typeState {
+	s := g.states[typeURL]
+	if len(s) == 0 {
+		return nil
+	}
+	return s[len(s)-1]
+}
+
+func (g *sotwGroup) at(typeURL, version string) *typeState {
+	for _, s := range g.states[typeURL] {
+		if s.version == version {
+			return s
+		}
+	}
+	return nil
+}
+
+// sotwWatch is one stream's open request for one type.
+type sotwWatch struct {
+	req     *cache.Request
+	sub     cache.Subscription
+	out     chan cache.Response
+	typeURL string
+	fullSet bool       // the type's responses must hold every subscribed resource
+	base    *typeState // the state the client holds for its names; nil: unknown
+}
+
+// fullState reports whether SotW clients take a response of the type as
+// the complete set of its resources: Envoy and gRPC do for listeners and
+// clusters, and Envoy for scoped route configurations.
+func fullState(typeURL string) bool {
+	return cache.ResourceRequiresFullStateInSotw(typeURL) || typeURL == resourcev3.ScopedRouteType
+}
+
+func (s *sotwWatches) group(id string) *sotwGroup {
+	if s.groups == nil {
+		s.groups = map[string]*sotwGroup{}
+	}
+	g := s.groups[id]
+	if g == nil {
+		g = &sotwGroup{states: map[string][]*typeState{}, watches: map[*sotwWatch]struct{}{}}
+		s.groups[id] = g
+	}
+	return g
+}
+
+// watch opens a watch for a stream's request, answering it at once when
+// the client lacks something the group's current snapshot has.
+func (s *sotwWatches) watch(groupID string, req *cache.Request, sub cache.Subscription, out chan cache.Response) func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.group(groupID)
+	w := &sotwWatch{req: req, sub: sub, out: out, typeURL: req.GetTypeUrl(), fullSet: fullState(req.GetTypeUrl())}
+	w.base = g.at(w.typeURL, req.GetVersionInfo())
+	if cur := g.current(w.typeURL); cur != nil && w.answer(cur) {
+		return func() {}
+	}
+	g.watches[w] = struct{}{}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(g.watches, w)
+	}
+}
+
+// publish records a group's new snapshot and answers the watches it
+// concerns.
+func (s *sotwWatches) publish(groupID string, snap *cache.Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.group(groupID)
+	changed := map[string]map[string]bool{} // type URL -> names whose content changed since the previous state
+	for _, u := range typeURLs {
+		i := cache.GetResponseType(u)
+		prev := g.current(u)
+		if prev != nil && prev.version == snap.Resources[i].Version {
+			continue
+		}
+		cur := &typeState{version: snap.Resources[i].Version, items: snap.Resources[i].Items, hashes: snap.VersionMap[u]}
+		g.states[u] = append(g.states[u], cur)
+		if n := len(g.states[u]); n > sotwHistory {
+			g.states[u] = append([]*typeState(nil), g.states[u][n-sotwHistory:]...)
+		}
+		if prev != nil {
+			changed[u] = diff(prev.hashes, cur.hashes)
+		}
+	}
+	for w := range g.watches {
+		names, ok := changed[w.typeURL]
+		if !ok && w.base != nil {
+			continue // the type did not change
+		}
+		cur := g.current(w.typeURL)
+		if w.base != nil && w.base == g.previous(w.typeURL) && !w.concerns(names) {
+			w.base = cur // nothing the client holds changed
+			continue
+		}
+		if w.answer(cur) {
+			delete(g.watches, w)
+		}
+	}
+}
+
+func (g *sotwGroup) previous(typeURL string) *typeState {
+	s := g.states[typeURL]
+	if len(s) < 2 {
+		return nil
+	}
+	return s[len(s)-2]
+}
+
+// diff returns the names whose hash differs between two states, including
+// names in only one of them.
+func diff(prev, cur map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for n, h := range cur {
+		if prev[n] != h {
+			out[n] = true
+		}
+	}
+	for n := range prev {
+		if _, ok := cur[n]; !ok {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// concerns reports whether any of the names is one the watch subscribes to.
+func (w *sotwWatch) concerns(names map[string]bool) bool {
+	if len(names) == 0 {
+		return false
+	}
+	if w.sub.IsWildcard() {
+		return true
+	}
+	subscribed := w.sub.SubscribedResources()
+	for n := range names {
+		if _, ok := subscribed[n]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// answer sends the response the client needs to hold cur, if any; it
+// reports whether it sent one. With nothing to send, the watch's base
+// moves to cur: the client's names are the same in both.
+func (w *sotwWatch) answer(cur *typeState) bool {
+	if cur == nil {
+		return false
+	}
+	returned := w.sub.ReturnedResources()
+	var wanted []string
+	if w.sub.IsWildcard() {
+		for n := range cur.items {
+			wanted = append(wanted, n)
+		}
+	} else {
+		for n := range w.sub.SubscribedResources() {
+			if _, ok := cur.items[n]; ok {
+				wanted = append(wanted, n)
+			}
+		}
+	}
+	var send []string
+	for _, n := range wanted {
+		_, had := returned[n]
+		if w.base == nil || !had || w.base.hashes[n] != cur.hashes[n] {
+			send = append(send, n)
+		}
+	}
+	gone := false // a resource the client holds no longer exists
+	if w.fullSet && w.base != nil {
+		for n := range returned {
+			if _, ok := cur.items[n]; !ok && w.wants(n) {
+				gone = true
+				break
+			}
+		}
+	}
+	switch {
+	case w.base == nil || gone:
+		send = wanted // the first answer, or a full set that lost a member
+	case len(send) == 0:
+		w.base = cur
+		return false
+	case w.fullSet:
+		send = wanted
+	}
+	resp := &sotwResponse{req: w.req, version: cur.version, returned: make(map[string]string, len(wanted))}
+	for _, n := range wanted {
+		resp.returned[n] = cur.version
+	}
+	for _, n := range send {
+		resp.resources = append(resp.resources, cur.items[n].Resource)
+	}
+	// The stream reads its channel whenever a watch is open, and holds
+	// at most one answered watch per type, so this does not block.
+	w.out <- resp
+	return true
+}
+
+func (w *sotwWatch) wants(name string) bool {
+	if w.sub.IsWildcard() {
+		return true
+	}
+	_, ok := w.sub.SubscribedResources()[name]
+	return ok
+}
+
+// sotwResponse is a SotW response whose resources are marshalled when the
+// stream sends it; pre-marshalled resources are copied, not marshalled.
+type sotwResponse struct {
+	req       *cache.Request
+	version   string
+	resources []types.Resource
+	returned  map[string]string // every subscribed name the client holds after this response
+}
+
+var _ cache.Response = (*sotwResponse)(nil)
+
+func (r *sotwResponse) GetDiscoveryResponse() (*discoveryv3.DiscoveryResponse, error) {
+	out := &discoveryv3.DiscoveryResponse{VersionInfo: r.version, TypeUrl: r.req.GetTypeUrl(),
+		Resources: make([]*anypb.Any, len(r.resources))}
+	for i, res := range r.resources {
+		b, err := encoded(res)
+		if err != nil {
+			return nil, fmt.Errorf("marshal %s: %w", r.req.GetTypeUrl(), err)
+		}
+		out.Resources[i] = &anypb.Any{TypeUrl: r.req.GetTypeUrl(), Value: b}
+	}
+	return out, nil
+}
+
+// encoded returns a resource's encoding; for a pre-marshalled resource it
+// is the stored bytes themselves, which nobody modifies.
+func encoded(res types.Resource) ([]byte, error) {
+	if raw, ok := res.(*emptypb.Empty); ok {
+		return raw.ProtoReflect().GetUnknown(), nil
+	}
+	return proto.MarshalOptions{Deterministic: true}.Marshal(res)
+}
+
+func (r *sotwResponse) GetRequest() *discoveryv3.DiscoveryRequest { return r.req }
+func (r *sotwResponse) GetVersion() (string, error)               { return r.version, nil }
+func (r *sotwResponse) GetResponseVersion() string                { return r.version }
+func (r *sotwResponse) GetReturnedResources() map[string]string   { return r.returned }
+func (r *sotwResponse) GetContext() context.Context               { return context.Background() }
