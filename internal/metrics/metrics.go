@@ -38,7 +38,7 @@ type Metrics struct {
 
 	published func(group, typeURL, version string) (time.Time, bool)
 	mu        sync.Mutex // guards lastTablets
-	lastTabs  map[[5]string]bool
+	lastTabs  map[[4]string]float64 // shardmesh_tablets series last set
 }
 
 var _ xdsserver.Observer = (*Metrics)(nil)
@@ -47,10 +47,10 @@ var _ xdsserver.Observer = (*Metrics)(nil)
 // of a type was published (snapshot.Cache.PublishedAt), for the
 // publish → ACK convergence histogram; it may be nil.
 func New(published func(group, typeURL, version string) (time.Time, bool)) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), published: published, lastTabs: map[[5]string]bool{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), published: published, lastTabs: map[[4]string]float64{}}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
-	m.tablets = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "shardmesh_tablets", Help: "Valid tablet records by keyspace, shard, type, cell and state."},
-		[]string{"keyspace", "shard", "type", "cell", "state"})
+	m.tablets = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "shardmesh_tablets", Help: "Valid tablet records by keyspace, type, cell and state."},
+		[]string{"keyspace", "type", "cell", "state"})
 	m.invalid = prometheus.NewGauge(prometheus.GaugeOpts{Name: "shardmesh_invalid_records", Help: "Records in etcd that failed validation and route nothing."})
 	m.revision = prometheus.NewGauge(prometheus.GaugeOpts{Name: "shardmesh_topology_revision", Help: "etcd revision of the topology in force."})
 	m.sourceUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "shardmesh_etcd_source_up", Help: "1 while etcd answers; 0 while the last topology is held (fail-static)."})
@@ -80,10 +80,12 @@ func (m *Metrics) Handler() http.Handler { return promhttp.HandlerFor(m.reg, pro
 func (m *Metrics) OnTopology(t *topology.Topology) {
 	m.revision.Set(float64(t.Revision))
 	m.invalid.Set(float64(len(t.Problems)))
-	counts := map[[5]string]float64{}
+	// No shard label: a fleet of thousands of shards would make tens of
+	// thousands of series, all re-set on every change.
+	counts := map[[4]string]float64{}
 	for _, s := range t.Shards {
 		for _, tb := range s.Tablets {
-			counts[[5]string{tb.Keyspace, tb.Shard, string(tb.Type), tb.Cell, string(tb.State)}]++
+			counts[[4]string{tb.Keyspace, string(tb.Type), tb.Cell, string(tb.State)}]++
 		}
 	}
 	m.mu.Lock()
@@ -93,11 +95,12 @@ func (m *Metrics) OnTopology(t *topology.Topology) {
 			m.tablets.DeleteLabelValues(k[:]...)
 		}
 	}
-	m.lastTabs = map[[5]string]bool{}
 	for k, n := range counts {
-		m.tablets.WithLabelValues(k[:]...).Set(n)
-		m.lastTabs[k] = true
+		if last, ok := m.lastTabs[k]; !ok || last != n {
+			m.tablets.WithLabelValues(k[:]...).Set(n)
+		}
 	}
+	m.lastTabs = counts
 }
 
 // OnHealth records the etcd source's health.

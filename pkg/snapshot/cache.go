@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
@@ -26,7 +27,8 @@ type Cache struct {
 	mu       sync.Mutex // guards the fields below
 	topo     *topology.Topology
 	groups   map[string]NodeGroup
-	versions map[string]string // group ID -> version of the snapshot set last
+	versions map[string]string  // group ID -> version of the snapshot set last
+	served   map[string]*served // group ID -> the snapshot set last
 	onBuild  func(BuildStats)
 	// pubMu guards published: group ID -> when each type's current version
 	// was set, for convergence metrics. It is not c.mu, so that readers on
@@ -64,6 +66,7 @@ func NewCache(opts CacheOptions) *Cache {
 		now:      opts.Now,
 		groups:   map[string]NodeGroup{},
 		versions: map[string]string{},
+		served:   map[string]*served{},
 		onBuild:  opts.OnBuild,
 
 		published: map[string]map[string]published{},
@@ -164,7 +167,9 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 	if c.versions[g.ID()] == v {
 		return false
 	}
-	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), snap); err != nil {
+	srv := newServed(snap, c.served[g.ID()])
+	c.served[g.ID()] = srv
+	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), srv); err != nil {
 		c.log.Error("set snapshot", "group", g.ID(), "err", err)
 		return false
 	}
@@ -216,4 +221,38 @@ func (c *Cache) PublishedAt(group, typeURL, version string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return p.at, true
+}
+
+// served is the snapshot handed to go-control-plane, whose resource maps
+// are built once per version of each type: cache.Snapshot.GetResources
+// copies a type's whole map on every call, and go-control-plane calls it
+// for every delta watch of the group on every change — with thousands of
+// assignments per group and hundreds of streams, most of a change's CPU.
+type served struct {
+	*cache.Snapshot
+	maps [types.UnknownType]map[string]types.Resource
+}
+
+func newServed(snap *cache.Snapshot, prev *served) *served {
+	s := &served{Snapshot: snap}
+	for i, r := range snap.Resources {
+		if prev != nil && prev.Resources[i].Version == r.Version {
+			s.maps[i] = prev.maps[i]
+			continue
+		}
+		s.maps[i] = make(map[string]types.Resource, len(r.Items))
+		for name, item := range r.Items {
+			s.maps[i][name] = item.Resource
+		}
+	}
+	return s
+}
+
+// GetResources returns a type's resources by name; the map is shared and
+// must not be modified.
+func (s *served) GetResources(typeURL string) map[string]types.Resource {
+	if i := cache.GetResponseType(typeURL); i < types.UnknownType {
+		return s.maps[i]
+	}
+	return nil
 }

@@ -266,21 +266,8 @@ func TestSotWAndDeltaStreamsWithTheSameNumber(t *testing.T) {
 		ResourceNamesSubscribe: []string{"ks/-40/replica"}}); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan error, 1)
-	go func() {
-		r, err := d.delta.Recv()
-		if err == nil && len(r.GetResources()) != 1 {
-			err = fmt.Errorf("delta stream got %d resources, want 1", len(r.GetResources()))
-		}
-		got <- err
-	}()
-	select {
-	case err := <-got:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the delta stream, numbered like the SotW stream, got no configuration")
+	if r := d.recvDelta(); len(r.GetResources()) != 1 {
+		t.Fatalf("the delta stream, numbered like the SotW stream, got %v", deltaNames(r))
 	}
 	nodes := f.srv.Nodes()
 	if len(nodes) != 2 || nodes[0].StreamID != nodes[1].StreamID || nodes[0].Delta == nodes[1].Delta {
@@ -297,4 +284,66 @@ func waitStreams(t *testing.T, s *Server, n int) {
 		}
 		time.Sleep(time.Millisecond) // polling a condition, with a deadline
 	}
+}
+
+// TestDeltaNackWaitsForTheNextChange: on a delta stream, a NACK is
+// recorded and nothing is re-sent; the next change sends only what changed.
+func TestDeltaNackWaitsForTheNextChange(t *testing.T) {
+	f := newFleet(t)
+	d := f.deltaStream()
+	watched := []string{"ks/-40/replica", "ks/40-80/replica"}
+	if err := d.delta.Send(&discoveryv3.DeltaDiscoveryRequest{Node: envoyNode("d", "z1"), TypeUrl: resourcev3.EndpointType,
+		ResourceNamesSubscribe: watched}); err != nil {
+		t.Fatal(err)
+	}
+	first := d.recvDelta()
+	if len(first.GetResources()) != 2 {
+		t.Fatalf("first delta response holds %d resources, want 2", len(first.GetResources()))
+	}
+	if err := d.delta.Send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResponseNonce: first.GetNonce(),
+		ErrorDetail: &status.Status{Code: 3, Message: "rejected for the test"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.tablet(103, "40-80", "replica", "zone2", "NOT_SERVING")
+	f.apply()
+	next := d.recvDelta()
+	if len(next.GetResources()) != 1 || next.GetResources()[0].GetName() != "ks/40-80/replica" {
+		t.Fatalf("after a NACK and a change, got %v, want ks/40-80/replica alone (a re-send would hold both)", deltaNames(next))
+	}
+	xdsNodes := f.srv.Nodes()
+	if len(xdsNodes) != 1 || xdsNodes[0].LastNack == nil || xdsNodes[0].LastNack.Error != "rejected for the test" {
+		t.Errorf("the NACK was not recorded: %+v", xdsNodes)
+	}
+}
+
+// recvDelta returns the next delta response, failing after 5 s.
+func (a *adsStream) recvDelta() *discoveryv3.DeltaDiscoveryResponse {
+	a.t.Helper()
+	type result struct {
+		r   *discoveryv3.DeltaDiscoveryResponse
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		r, err := a.delta.Recv()
+		ch <- result{r, err}
+	}()
+	select {
+	case got := <-ch:
+		if got.err != nil {
+			a.t.Fatal(got.err)
+		}
+		return got.r
+	case <-time.After(5 * time.Second):
+		a.t.Fatal("no delta response within 5s")
+		return nil
+	}
+}
+
+func deltaNames(r *discoveryv3.DeltaDiscoveryResponse) []string {
+	var out []string
+	for _, res := range r.GetResources() {
+		out = append(out, res.GetName())
+	}
+	return out
 }
