@@ -41,6 +41,7 @@ type summary struct {
 	newPrimaryWrites    int // writes on the new primary after the reparent
 	oldPrimaryLate      int // writes on the old primary well after the reparent
 	zone1ReadsDrained   int // reads of the us-east-1a client on zone1 once its drain completed
+	ticksDrained        int // ticks counted once the drain completed
 	zone1ReadsAfterUndo int // ... after the drain was undone
 }
 
@@ -52,6 +53,8 @@ func (s summary) check() error {
 		return fmt.Errorf("zone1 failure: %d reads stayed in zone1, %d moved", s.zone1ReadsInFault, s.otherReadsInFault)
 	case s.newPrimaryWrites == 0 || s.oldPrimaryLate > 0:
 		return fmt.Errorf("reparent: %d writes on the new primary, %d late on the old one", s.newPrimaryWrites, s.oldPrimaryLate)
+	case s.ticksDrained == 0:
+		return fmt.Errorf("no tick was counted after zone1's drain completed")
 	case s.zone1ReadsDrained > 0:
 		return fmt.Errorf("%d reads still on zone1 after its drain completed", s.zone1ReadsDrained)
 	case s.zone1ReadsAfterUndo == 0:

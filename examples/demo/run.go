@@ -174,13 +174,13 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 			}
 			return tablets["zone2-0000000201"].write(ctx, cli, map[string]any{"type": "primary", "primary_term_start": time.Now().UTC().Format(time.RFC3339)})
 		}},
-		{0.65, fmt.Sprintf("drain zone1's reads gradually over %v (shardctl cell drain zone1 --window ...)", (d / 5).Round(time.Second)), func() error {
+		{0.6, fmt.Sprintf("drain zone1's reads gradually over %v (shardctl cell drain zone1 --window ...)", (d / 5).Round(time.Second)), func() error {
 			phase = "zone1 draining"
 			_, err := cli.Put(ctx, prefix+"overrides/drain/zone1", fmt.Sprintf(`{"started_at":%q,"window":%q}`,
 				time.Now().UTC().Format(time.RFC3339Nano), (d/5).String()))
 			return err
 		}},
-		{0.88, "roll the drain back (shardctl cell undrain zone1)", func() error {
+		{0.9, "roll the drain back (shardctl cell undrain zone1)", func() error {
 			phase = "undrained"
 			_, err := cli.Delete(ctx, prefix+"overrides/drain/zone1")
 			return err
@@ -188,7 +188,9 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 	}
 	start := time.Now()
 	phaseAt := 0.0
-	tick := time.NewTicker(max(d/60, 100*time.Millisecond))
+	period := max(d/60, 100*time.Millisecond)
+	tickFrac := float64(period) / float64(d) // a tick's share of the run
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	next := 0
 	for {
@@ -208,12 +210,13 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 			next++
 		}
 		e, b := east.take(), eastb.take()
-		tally(&sum, phase, elapsed-phaseAt, e, b)
+		tally(&sum, phase, elapsed-tickFrac-phaseAt, e, b) // where in its phase the tick began
 		fmt.Fprintf(out, "%s %-15s east: %s | eastb: %s\n", since(start), phase, line(e), line(b))
 	}
 }
 
-// tally adds one tick's counts to the summary; in each phase it skips the
+// tally adds one tick's counts to the summary; inPhase is how far into its
+// phase (as a share of the run) the tick began. In each phase it skips the
 // first 5% of the run, while clients converge.
 func tally(s *summary, phase string, inPhase float64, east, eastb map[string]int) {
 	for _, counts := range []map[string]int{east, eastb} {
@@ -240,9 +243,12 @@ func tally(s *summary, phase string, inPhase float64, east, eastb map[string]int
 			s.oldPrimaryLate += counts["write:zone1-0000000101"]
 		}
 	}
+	if phase == "zone1 draining" && inPhase > 0.22 {
+		s.ticksDrained++
+	}
 	for k, n := range east {
 		switch {
-		case phase == "zone1 draining" && inPhase > 0.21 && strings.HasPrefix(k, "read:zone1"):
+		case phase == "zone1 draining" && inPhase > 0.22 && strings.HasPrefix(k, "read:zone1"):
 			s.zone1ReadsDrained += n // the drain is complete: none should be left
 		case phase == "undrained" && strings.HasPrefix(k, "read:zone1"):
 			s.zone1ReadsAfterUndo += n

@@ -37,8 +37,9 @@ type Metrics struct {
 	convergence  *prometheus.HistogramVec
 
 	published func(group, typeURL, version string) (time.Time, bool)
-	mu        sync.Mutex // guards lastTablets
-	lastTabs  map[[4]string]float64 // shardmesh_tablets series last set
+	mu        sync.Mutex                            // guards the fields below
+	shards    map[topology.ShardKey]*topology.Shard // the shards last counted
+	tabs      map[[4]string]float64                 // shardmesh_tablets series
 }
 
 var _ xdsserver.Observer = (*Metrics)(nil)
@@ -47,7 +48,7 @@ var _ xdsserver.Observer = (*Metrics)(nil)
 // of a type was published (snapshot.Cache.PublishedAt), for the
 // publish → ACK convergence histogram; it may be nil.
 func New(published func(group, typeURL, version string) (time.Time, bool)) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), published: published, lastTabs: map[[4]string]float64{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), published: published, shards: map[topology.ShardKey]*topology.Shard{}, tabs: map[[4]string]float64{}}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.tablets = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "shardmesh_tablets", Help: "Valid tablet records by keyspace, type, cell and state."},
 		[]string{"keyspace", "type", "cell", "state"})
@@ -81,26 +82,41 @@ func (m *Metrics) OnTopology(t *topology.Topology) {
 	m.revision.Set(float64(t.Revision))
 	m.invalid.Set(float64(len(t.Problems)))
 	// No shard label: a fleet of thousands of shards would make tens of
-	// thousands of series, all re-set on every change.
-	counts := map[[4]string]float64{}
-	for _, s := range t.Shards {
-		for _, tb := range s.Tablets {
-			counts[[4]string{tb.Keyspace, string(tb.Type), tb.Cell, string(tb.State)}]++
-		}
-	}
+	// thousands of series. Only shards that changed (unchanged ones keep
+	// their pointer) are counted again.
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for k := range m.lastTabs {
-		if _, ok := counts[k]; !ok {
-			m.tablets.DeleteLabelValues(k[:]...)
+	touched := map[[4]string]bool{}
+	count := func(s *topology.Shard, delta float64) {
+		for _, tb := range s.Tablets {
+			k := [4]string{tb.Keyspace, string(tb.Type), tb.Cell, string(tb.State)}
+			m.tabs[k] += delta
+			touched[k] = true
 		}
 	}
-	for k, n := range counts {
-		if last, ok := m.lastTabs[k]; !ok || last != n {
+	for k, s := range t.Shards {
+		if old := m.shards[k]; old != s {
+			if old != nil {
+				count(old, -1)
+			}
+			count(s, 1)
+			m.shards[k] = s
+		}
+	}
+	for k, old := range m.shards {
+		if _, ok := t.Shards[k]; !ok {
+			count(old, -1)
+			delete(m.shards, k)
+		}
+	}
+	for k := range touched {
+		if n := m.tabs[k]; n > 0 {
 			m.tablets.WithLabelValues(k[:]...).Set(n)
+		} else {
+			m.tablets.DeleteLabelValues(k[:]...)
+			delete(m.tabs, k)
 		}
 	}
-	m.lastTabs = counts
 }
 
 // OnHealth records the etcd source's health.

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -158,7 +159,7 @@ func (c *Cache) OnTopology(t *topology.Topology) {
 // publish builds and sets one group's snapshot; it reports whether the
 // snapshot changed. c.mu must be held.
 func (c *Cache) publish(g NodeGroup, now time.Time) bool {
-	snap, err := c.translator.Build(c.topo, g, now)
+	snap, changed, err := c.translator.build(c.topo, g, now)
 	if err != nil {
 		c.log.Error("snapshot build failed; keeping the last good snapshot", "group", g.ID(), "revision", c.topo.Revision, "err", err)
 		return false
@@ -167,13 +168,13 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 	if c.versions[g.ID()] == v {
 		return false
 	}
-	srv := newServed(snap, c.served[g.ID()])
+	srv := newServed(snap, c.served[g.ID()], changed)
 	c.served[g.ID()] = srv
 	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), srv); err != nil {
 		c.log.Error("set snapshot", "group", g.ID(), "err", err)
 		return false
 	}
-	c.sotw.publish(g.ID(), snap)
+	c.sotw.publish(g.ID(), snap, changed)
 	c.versions[g.ID()] = v
 	at := time.Now()
 	c.pubMu.Lock()
@@ -233,11 +234,24 @@ type served struct {
 	maps [types.UnknownType]map[string]types.Resource
 }
 
-func newServed(snap *cache.Snapshot, prev *served) *served {
+func newServed(snap *cache.Snapshot, prev *served, changed changes) *served {
 	s := &served{Snapshot: snap}
-	for i, r := range snap.Resources {
+	for _, u := range typeURLs {
+		i := cache.GetResponseType(u)
+		r := snap.Resources[i]
 		if prev != nil && prev.Resources[i].Version == r.Version {
 			s.maps[i] = prev.maps[i]
+			continue
+		}
+		if names, ok := changed[u]; ok && prev != nil {
+			s.maps[i] = maps.Clone(prev.maps[i])
+			for _, n := range names {
+				if item, ok := r.Items[n]; ok {
+					s.maps[i][n] = item.Resource
+				} else {
+					delete(s.maps[i], n)
+				}
+			}
 			continue
 		}
 		s.maps[i] = make(map[string]types.Resource, len(r.Items))

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"time"
 
@@ -40,9 +41,17 @@ func (p *part) seal() {
 
 // groupState is what a Translator keeps per node group between builds.
 type groupState struct {
-	parts map[string]*part // by keyspace
-	prev  *cache.Snapshot
+	parts    map[string]*part // by keyspace
+	list     []*part          // the parts of prev, in order
+	prev     *cache.Snapshot
+	complete bool // prev was built from list (false after a failed build)
 }
+
+// changes are the names of the resources, by type URL, that were added,
+// changed or removed since a group's previous snapshot. A type whose
+// version changed but that has no entry changed in ways not tracked (the
+// first snapshot, or one after a failed build): every name may differ.
+type changes map[string][]string
 
 // buildParts returns the parts of a group's snapshot, reusing those whose
 // inputs did not change.
@@ -76,7 +85,7 @@ func (t *Translator) buildParts(topo *topology.Topology, g NodeGroup, now time.T
 		key := plan.key()
 		phases := make([]string, len(shards))
 		for i, s := range shards {
-			phases[i] = weights.RampPhase(topo, ks, s, now)
+			phases[i] = t.rampPhase(topo, ks, s, now)
 		}
 		p := st.parts[name]
 		if p == nil || !p.matches(ks, key, shards, phases) {
@@ -94,13 +103,17 @@ func (t *Translator) buildParts(topo *topology.Topology, g NodeGroup, now time.T
 }
 
 // assemble joins parts into a snapshot. A type whose version did not change
-// since the group's previous snapshot reuses that snapshot's resources.
+// since the group's previous snapshot reuses that snapshot's resources; one
+// that changed patches a copy of the previous maps with the parts that
+// changed (parts are compared by pointer), and reports the names it touched.
 //
 // With raw, resources are served pre-marshalled (see entry.raw), so that
 // go-control-plane copies bytes instead of marshalling every resource for
 // every response.
-func assemble(parts []*part, prev *cache.Snapshot, raw bool) *cache.Snapshot {
+func assemble(parts []*part, st *groupState, raw bool) (*cache.Snapshot, changes) {
+	prev := st.prev
 	snap := &cache.Snapshot{VersionMap: map[string]map[string]string{}}
+	changed := changes{}
 	for _, u := range typeURLs {
 		i := cache.GetResponseType(u)
 		h := sha256.New()
@@ -118,20 +131,66 @@ func assemble(parts []*part, prev *cache.Snapshot, raw bool) *cache.Snapshot {
 			snap.VersionMap[u] = prev.VersionMap[u]
 			continue
 		}
-		items := make(map[string]types.ResourceWithTTL, n)
-		versions := make(map[string]string, n)
-		for _, p := range parts {
-			for _, r := range p.set.items[i] {
-				res := r.e.res
-				if raw {
-					res = r.e.raw
+		if prev == nil || !st.complete {
+			items := make(map[string]types.ResourceWithTTL, n)
+			versions := make(map[string]string, n)
+			for _, p := range parts {
+				for _, r := range p.set.items[i] {
+					items[r.name] = types.ResourceWithTTL{Resource: r.e.served(raw)}
+					versions[r.name] = r.e.hash
 				}
-				items[r.name] = types.ResourceWithTTL{Resource: res}
-				versions[r.name] = r.e.hash
 			}
+			snap.Resources[i] = cache.Resources{Version: version, Items: items}
+			snap.VersionMap[u] = versions
+			continue
 		}
+		items, versions, names := patch(prev.Resources[i].Items, prev.VersionMap[u], st.list, parts, i, raw)
 		snap.Resources[i] = cache.Resources{Version: version, Items: items}
 		snap.VersionMap[u] = versions
+		changed[u] = names
 	}
-	return snap
+	st.prev, st.list, st.complete = snap, parts, true
+	return snap, changed
+}
+
+// patch returns copies of a type's previous items and versions with the
+// parts that left (in old, not in cur) taken out and those that came put
+// in, and the names whose content changed.
+func patch(items map[string]types.ResourceWithTTL, versions map[string]string, old, cur []*part, i types.ResponseType, raw bool) (map[string]types.ResourceWithTTL, map[string]string, []string) {
+	prevVersions := versions
+	items, versions = maps.Clone(items), maps.Clone(versions)
+	kept := make(map[*part]bool, len(cur))
+	for _, p := range cur {
+		kept[p] = true
+	}
+	gone := map[string]bool{}
+	for _, p := range old {
+		if kept[p] {
+			delete(kept, p) // in both: untouched
+			continue
+		}
+		for _, r := range p.set.items[i] {
+			delete(items, r.name)
+			delete(versions, r.name)
+			gone[r.name] = true
+		}
+	}
+	var names []string
+	for _, p := range cur {
+		if !kept[p] {
+			continue
+		}
+		for _, r := range p.set.items[i] {
+			items[r.name] = types.ResourceWithTTL{Resource: r.e.served(raw)}
+			versions[r.name] = r.e.hash
+			delete(gone, r.name)
+			if prevVersions[r.name] != r.e.hash {
+				names = append(names, r.name)
+			}
+		}
+	}
+	for n := range gone {
+		names = append(names, n)
+	}
+	return items, versions, names
 }

@@ -22,6 +22,14 @@ type entry struct {
 	raw types.Resource
 }
 
+// served is the form of the resource served: pre-marshalled with raw.
+func (e entry) served(raw bool) types.Resource {
+	if raw {
+		return e.raw
+	}
+	return e.res
+}
+
 // validator is implemented by every generated Envoy proto.
 type validator interface{ ValidateAll() error }
 

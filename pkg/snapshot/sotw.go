@@ -118,34 +118,30 @@ func (s *sotwWatches) watch(groupID string, req *cache.Request, sub cache.Subscr
 }
 
 // publish records a group's new snapshot and answers the watches it
-// concerns.
-func (s *sotwWatches) publish(groupID string, snap *cache.Snapshot) {
+// concerns; changed names what changed since the previous one.
+func (s *sotwWatches) publish(groupID string, snap *cache.Snapshot, changed changes) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.group(groupID)
-	changed := map[string]map[string]bool{} // type URL -> names whose content changed since the previous state
+	moved := map[string]bool{} // types whose version changed
 	for _, u := range typeURLs {
 		i := cache.GetResponseType(u)
 		prev := g.current(u)
 		if prev != nil && prev.version == snap.Resources[i].Version {
 			continue
 		}
-		cur := &typeState{version: snap.Resources[i].Version, items: snap.Resources[i].Items, hashes: snap.VersionMap[u]}
-		g.states[u] = append(g.states[u], cur)
+		moved[u] = true
+		g.states[u] = append(g.states[u], &typeState{version: snap.Resources[i].Version, items: snap.Resources[i].Items, hashes: snap.VersionMap[u]})
 		if n := len(g.states[u]); n > sotwHistory {
 			g.states[u] = append([]*typeState(nil), g.states[u][n-sotwHistory:]...)
 		}
-		if prev != nil {
-			changed[u] = diff(prev.hashes, cur.hashes)
-		}
 	}
 	for w := range g.watches {
-		names, ok := changed[w.typeURL]
-		if !ok && w.base != nil {
-			continue // the type did not change
+		if !moved[w.typeURL] && w.base != nil {
+			continue
 		}
 		cur := g.current(w.typeURL)
-		if w.base != nil && w.base == g.previous(w.typeURL) && !w.concerns(names) {
+		if names, ok := changed[w.typeURL]; ok && w.base != nil && w.base == g.previous(w.typeURL) && !w.concerns(names) {
 			w.base = cur // nothing the client holds changed
 			continue
 		}
@@ -163,25 +159,8 @@ func (g *sotwGroup) previous(typeURL string) *typeState {
 	return s[len(s)-2]
 }
 
-// diff returns the names whose hash differs between two states, including
-// names in only one of them.
-func diff(prev, cur map[string]string) map[string]bool {
-	out := map[string]bool{}
-	for n, h := range cur {
-		if prev[n] != h {
-			out[n] = true
-		}
-	}
-	for n := range prev {
-		if _, ok := cur[n]; !ok {
-			out[n] = true
-		}
-	}
-	return out
-}
-
 // concerns reports whether any of the names is one the watch subscribes to.
-func (w *sotwWatch) concerns(names map[string]bool) bool {
+func (w *sotwWatch) concerns(names []string) bool {
 	if len(names) == 0 {
 		return false
 	}
@@ -189,7 +168,7 @@ func (w *sotwWatch) concerns(names map[string]bool) bool {
 		return true
 	}
 	subscribed := w.sub.SubscribedResources()
-	for n := range names {
+	for _, n := range names {
 		if _, ok := subscribed[n]; ok {
 			return true
 		}

@@ -116,7 +116,7 @@ func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, k
 			}
 			set.add(typeCluster, cname, cl)
 			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now, MySQL: true}
-			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(topo, ks, s, now), true}
+			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, t.rampPhase(topo, ks, s, now), true}
 			a, err := t.assignments.get(key, func() types.Resource { return makeAssignment(cname, weights.Assign(req)) })
 			if err != nil {
 				return err

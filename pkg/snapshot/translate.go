@@ -54,6 +54,11 @@ type Translator struct {
 	routes      memo[routeKey]
 	listeners   memo[string]
 	scopes      memo[string]
+	phases      struct { // see rampPhase
+		topo *topology.Topology
+		now  time.Time
+		of   map[*topology.Shard]string
+	}
 }
 
 // Stats counts resources translated (not served from the memo) since the
@@ -102,6 +107,13 @@ func Visible(ks *topology.Keyspace, g NodeGroup) bool {
 // shared with the memo, with other groups and with the group's next
 // snapshots: callers must not modify them.
 func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) (*cache.Snapshot, error) {
+	snap, _, err := t.build(topo, g, now)
+	return snap, err
+}
+
+// build is Build that also returns what changed since the group's
+// previous snapshot.
+func (t *Translator) build(topo *topology.Topology, g NodeGroup, now time.Time) (*cache.Snapshot, changes, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.groups == nil {
@@ -115,11 +127,25 @@ func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) 
 	}
 	parts, err := t.buildParts(topo, g, now, st)
 	if err != nil {
-		st.parts = nil // rebuild everything next time
-		return nil, err
+		st.parts, st.complete = nil, false // rebuild everything next time
+		return nil, nil, err
 	}
-	st.prev = assemble(parts, st.prev, t.Raw)
-	return st.prev, nil
+	snap, changed := assemble(parts, st, t.Raw)
+	return snap, changed, nil
+}
+
+// rampPhase is weights.RampPhase, computed once per shard for all the
+// groups built for one topology at one time.
+func (t *Translator) rampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
+	if t.phases.topo != topo || !t.phases.now.Equal(now) {
+		t.phases.topo, t.phases.now, t.phases.of = topo, now, map[*topology.Shard]string{}
+	}
+	p, ok := t.phases.of[s]
+	if !ok {
+		p = weights.RampPhase(topo, ks, s, now)
+		t.phases.of[s] = p
+	}
+	return p
 }
 
 func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, plan routePlan, g NodeGroup, now time.Time) error {
@@ -152,7 +178,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 			}
 			set.add(resourcev3.ClusterType, name, cl)
 			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now}
-			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, weights.RampPhase(topo, ks, s, now), false}
+			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, t.rampPhase(topo, ks, s, now), false}
 			a, err := t.assignments.get(key, func() types.Resource {
 				return makeAssignment(name, weights.Assign(req))
 			})
