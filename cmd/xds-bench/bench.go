@@ -47,6 +47,8 @@ type phase struct {
 	AllConnected   float64   `json:"all_clients_configured_seconds"`
 	Latencies      []float64 `json:"latencies_ms"` // per change: etcd write → every affected client updated
 	Missed         int       `json:"missed"`       // changes not seen by every affected client in time
+	RebuildMS      []float64 `json:"rebuild_ms"`   // server: every group's snapshot rebuilt, per topology change (single changes only)
+	builds         *buildTimes
 	Resources      float64   `json:"resources_per_change_per_client"`
 	ResDelta       float64   `json:"resources_per_change_per_delta_client"`
 	ResSotW        float64   `json:"resources_per_change_per_sotw_client"`
@@ -94,7 +96,8 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 
 	// Ours: the real pipeline.
 	start := time.Now()
-	a, err := app.Start(ctx, app.Config{EtcdEndpoints: etcd.Endpoints(), XDSAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	builds := &buildTimes{}
+	a, err := app.Start(ctx, app.Config{EtcdEndpoints: etcd.Endpoints(), XDSAddr: "127.0.0.1:0", Logger: slog.New(builds)})
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +112,7 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 	}
 	rep.Ours.Name, rep.Ours.ColdStart = "shardmesh", time.Since(start).Seconds()
 	log("shardmesh: cold start %.3fs", rep.Ours.ColdStart)
+	rep.Ours.builds = builds
 	if err := measure(ctx, cfg, cli, a.XDSAddr.String(), &rep.Ours, cfg.changes, cfg.burst, log); err != nil {
 		a.Close()
 		return nil, err
@@ -232,6 +236,10 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 	rng := rand.New(rand.NewPCG(42, 42))
 	var ru0, ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	buildsBefore := 0
+	if ph.builds != nil {
+		buildsBefore = ph.builds.count()
+	}
 	var resources, bytes, samples int
 	var resByKind, samplesByKind [2]int
 	for i := range changes {
@@ -305,6 +313,9 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 		}
 	}
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	if ph.builds != nil {
+		ph.RebuildMS = ph.builds.since(buildsBefore)
+	}
 	cpu := (time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()) + time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano())).Seconds()
 	if changes > 0 {
 		ph.CPUPerChange = cpu / float64(2*changes) // every change is written and then undone
@@ -442,4 +453,50 @@ func marshalCost() time.Duration {
 	start := time.Now()
 	_, _ = proto.Marshal(cla)
 	return time.Since(start)
+}
+
+// buildTimes is a slog handler that keeps the duration of every snapshot
+// rebuild the server logs ("topology applied", attribute "took"), so that
+// the report can split convergence into rebuild and delivery.
+type buildTimes struct {
+	mu    sync.Mutex
+	took  []time.Duration
+	attrs []slog.Attr
+}
+
+func (b *buildTimes) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (b *buildTimes) WithAttrs([]slog.Attr) slog.Handler           { return b }
+func (b *buildTimes) WithGroup(string) slog.Handler                { return b }
+
+func (b *buildTimes) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "topology applied" {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "took" {
+			b.mu.Lock()
+			b.took = append(b.took, a.Value.Duration())
+			b.mu.Unlock()
+			return false
+		}
+		return true
+	})
+	return nil
+}
+
+// since returns the rebuild times recorded after the first n.
+func (b *buildTimes) since(n int) []float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := []float64{}
+	for _, d := range b.took[min(n, len(b.took)):] {
+		out = append(out, float64(d.Microseconds())/1000)
+	}
+	return out
+}
+
+func (b *buildTimes) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.took)
 }

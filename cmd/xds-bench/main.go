@@ -120,6 +120,12 @@ func printReport(r *report) {
 		}
 		row(name, func(p *phase) string { return fmt.Sprintf("%.1f ms", percentile(sorted(p.Latencies), q)) })
 	}
+	row("server rebuild per topology change (every group), p50 / p99", func(p *phase) string {
+		if len(p.RebuildMS) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f / %.1f ms", percentile(sorted(p.RebuildMS), 50), percentile(sorted(p.RebuildMS), 99))
+	})
 	row("physical floor p99 (etcd watch + marshal)", func(p *phase) string { return fmt.Sprintf("%.1f ms", percentile(sorted(p.FloorMS), 99)) })
 	row("resources per change per affected stream: delta / SotW", func(p *phase) string { return fmt.Sprintf("%.1f / %.1f", p.ResDelta, p.ResSotW) })
 	row("bytes per change per affected stream", func(p *phase) string { return fmt.Sprintf("%.0f", p.Bytes) })

@@ -3,12 +3,10 @@ package snapshot
 import (
 	"context"
 	"log/slog"
-	"maps"
 	"sync"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
@@ -19,8 +17,8 @@ import (
 // of a new group connects. A group whose new snapshot fails to build keeps
 // its last good snapshot. Cache is safe for concurrent use.
 type Cache struct {
-	snapshots  cache.SnapshotCache // serves delta streams
-	sotw       sotwWatches         // serves state-of-the-world streams
+	snapshots  cache.SnapshotCache // holds every group's snapshot, for reading
+	watches    watches             // serves the xDS streams
 	translator Translator
 	log        *slog.Logger
 	now        func() time.Time
@@ -28,8 +26,7 @@ type Cache struct {
 	mu       sync.Mutex // guards the fields below
 	topo     *topology.Topology
 	groups   map[string]NodeGroup
-	versions map[string]string  // group ID -> version of the snapshot set last
-	served   map[string]*served // group ID -> the snapshot set last
+	versions map[string]string // group ID -> version of the snapshot set last
 	onBuild  func(BuildStats)
 	// pubMu guards published: group ID -> when each type's current version
 	// was set, for convergence metrics. It is not c.mu, so that readers on
@@ -67,7 +64,6 @@ func NewCache(opts CacheOptions) *Cache {
 		now:      opts.Now,
 		groups:   map[string]NodeGroup{},
 		versions: map[string]string{},
-		served:   map[string]*served{},
 		onBuild:  opts.OnBuild,
 
 		published: map[string]map[string]published{},
@@ -87,23 +83,23 @@ func NewCache(opts CacheOptions) *Cache {
 	return c
 }
 
-// Snapshots returns the go-control-plane snapshot cache, which holds every
-// group's current snapshot and serves delta streams.
+// Snapshots returns a go-control-plane snapshot cache holding every group's
+// current snapshot, for reading; the xDS server serves from Watcher.
 func (c *Cache) Snapshots() cache.SnapshotCache { return c.snapshots }
 
-// Watcher returns what the xDS server serves from: state-of-the-world
-// watches are answered by the cache itself (see sotwWatches), delta watches
-// and fetches by go-control-plane's snapshot cache.
+// Watcher returns what the xDS server serves from: state-of-the-world and
+// delta watches are answered by the cache itself (see watches), fetches
+// by go-control-plane's snapshot cache.
 func (c *Cache) Watcher() cache.Cache { return watcher{c} }
 
 type watcher struct{ c *Cache }
 
 func (w watcher) CreateWatch(req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
-	return w.c.sotw.watch(GroupHash{}.ID(req.GetNode()), req, sub, out), nil
+	return w.c.watches.watchSotW(GroupHash{}.ID(req.GetNode()), req, sub, out), nil
 }
 
 func (w watcher) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
-	return w.c.snapshots.CreateDeltaWatch(req, sub, out)
+	return w.c.watches.watchDelta(GroupHash{}.ID(req.GetNode()), req, sub, out), nil
 }
 
 func (w watcher) Fetch(ctx context.Context, req *cache.Request) (cache.Response, error) {
@@ -168,13 +164,11 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 	if c.versions[g.ID()] == v {
 		return false
 	}
-	srv := newServed(snap, c.served[g.ID()], changed)
-	c.served[g.ID()] = srv
-	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), srv); err != nil {
+	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), snap); err != nil {
 		c.log.Error("set snapshot", "group", g.ID(), "err", err)
 		return false
 	}
-	c.sotw.publish(g.ID(), snap, changed)
+	c.watches.publish(g.ID(), snap, changed)
 	c.versions[g.ID()] = v
 	at := time.Now()
 	c.pubMu.Lock()
@@ -222,51 +216,4 @@ func (c *Cache) PublishedAt(group, typeURL, version string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return p.at, true
-}
-
-// served is the snapshot handed to go-control-plane, whose resource maps
-// are built once per version of each type: cache.Snapshot.GetResources
-// copies a type's whole map on every call, and go-control-plane calls it
-// for every delta watch of the group on every change — with thousands of
-// assignments per group and hundreds of streams, most of a change's CPU.
-type served struct {
-	*cache.Snapshot
-	maps [types.UnknownType]map[string]types.Resource
-}
-
-func newServed(snap *cache.Snapshot, prev *served, changed changes) *served {
-	s := &served{Snapshot: snap}
-	for _, u := range typeURLs {
-		i := cache.GetResponseType(u)
-		r := snap.Resources[i]
-		if prev != nil && prev.Resources[i].Version == r.Version {
-			s.maps[i] = prev.maps[i]
-			continue
-		}
-		if names, ok := changed[u]; ok && prev != nil {
-			s.maps[i] = maps.Clone(prev.maps[i])
-			for _, n := range names {
-				if item, ok := r.Items[n]; ok {
-					s.maps[i][n] = item.Resource
-				} else {
-					delete(s.maps[i], n)
-				}
-			}
-			continue
-		}
-		s.maps[i] = make(map[string]types.Resource, len(r.Items))
-		for name, item := range r.Items {
-			s.maps[i][name] = item.Resource
-		}
-	}
-	return s
-}
-
-// GetResources returns a type's resources by name; the map is shared and
-// must not be modified.
-func (s *served) GetResources(typeURL string) map[string]types.Resource {
-	if i := cache.GetResponseType(typeURL); i < types.UnknownType {
-		return s.maps[i]
-	}
-	return nil
 }

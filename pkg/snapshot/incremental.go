@@ -81,8 +81,7 @@ func (t *Translator) buildParts(topo *topology.Topology, g NodeGroup, now time.T
 		if !Visible(ks, g) || (len(shards) == 0 && !redirected(topo, name)) {
 			continue
 		}
-		plan := planRoutes(topo, ks, shards, now)
-		key := plan.key()
+		plan, key := t.plan(topo, ks, shards, now)
 		phases := make([]string, len(shards))
 		for i, s := range shards {
 			phases[i] = t.rampPhase(topo, ks, s, now)

@@ -14,13 +14,17 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// sotwWatches answers state-of-the-world (SotW) watches in place of
-// go-control-plane's SnapshotCache, which answers every watch of a node
-// group whenever the version of the watched type changes, with every
-// resource the stream subscribes to. One tablet changing would then send
-// every subscribed assignment to every SotW stream of every group.
+// watches answers the xDS server's watches, state-of-the-world (SotW, this
+// file) and delta (delta.go), in place of go-control-plane's
+// SnapshotCache. That cache answers every SotW watch of a node group
+// whenever the version of the watched type changes, with every resource
+// the stream subscribes to, so one tablet changing sends every subscribed
+// assignment to every SotW stream of every group; and for delta it copies
+// the group's whole map of the type and compares every subscribed name for
+// every watch of the group on every change.
 //
-// Here a stream is answered only when a resource it subscribes to changed.
+// Here a change is matched against the names that changed (see changes),
+// and a stream is answered only when a resource it subscribes to changed.
 // For listeners, clusters and scoped routes, which SotW clients take as
 // the full set (a missing one is deleted), the answer holds every
 // subscribed resource; for assignments and route configurations it holds
@@ -30,9 +34,9 @@ import (
 // accepted: versions are content hashes, and the recent states of each
 // type are kept, so the state at that version is the client's state of
 // the names it subscribes to.
-type sotwWatches struct {
+type watches struct {
 	mu     sync.Mutex // guards groups and everything they hold
-	groups map[string]*sotwGroup
+	groups map[string]*watchGroup
 }
 
 // sotwHistory is how many recent states of each type a group keeps to
@@ -40,9 +44,10 @@ type sotwWatches struct {
 // gets every subscribed resource again.
 const sotwHistory = 8
 
-type sotwGroup struct {
-	states  map[string][]*typeState // type URL -> recent states, newest last
-	watches map[*sotwWatch]struct{}
+type watchGroup struct {
+	states map[string][]*typeState // type URL -> recent states, newest last
+	sotw   map[*sotwWatch]struct{}
+	delta  map[*deltaWatch]struct{}
 }
 
 // typeState is one version of one type of a group's snapshot.
@@ -52,7 +57,7 @@ type typeState struct {
 	hashes  map[string]string // name -> content hash
 }
 
-func (g *sotwGroup) current(typeURL string) *typeState {
+func (g *watchGroup) current(typeURL string) *typeState {
 	s := g.states[typeURL]
 	if len(s) == 0 {
 		return nil
@@ -60,7 +65,7 @@ func (g *sotwGroup) current(typeURL string) *typeState {
 	return s[len(s)-1]
 }
 
-func (g *sotwGroup) at(typeURL, version string) *typeState {
+func (g *watchGroup) at(typeURL, version string) *typeState {
 	for _, s := range g.states[typeURL] {
 		if s.version == version {
 			return s
@@ -86,21 +91,21 @@ func fullState(typeURL string) bool {
 	return cache.ResourceRequiresFullStateInSotw(typeURL) || typeURL == resourcev3.ScopedRouteType
 }
 
-func (s *sotwWatches) group(id string) *sotwGroup {
+func (s *watches) group(id string) *watchGroup {
 	if s.groups == nil {
-		s.groups = map[string]*sotwGroup{}
+		s.groups = map[string]*watchGroup{}
 	}
 	g := s.groups[id]
 	if g == nil {
-		g = &sotwGroup{states: map[string][]*typeState{}, watches: map[*sotwWatch]struct{}{}}
+		g = &watchGroup{states: map[string][]*typeState{}, sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}}
 		s.groups[id] = g
 	}
 	return g
 }
 
-// watch opens a watch for a stream's request, answering it at once when
-// the client lacks something the group's current snapshot has.
-func (s *sotwWatches) watch(groupID string, req *cache.Request, sub cache.Subscription, out chan cache.Response) func() {
+// watchSotW opens a watch for a SotW stream's request, answering it at once
+// when the client lacks something the group's current snapshot has.
+func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscription, out chan cache.Response) func() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.group(groupID)
@@ -109,17 +114,17 @@ func (s *sotwWatches) watch(groupID string, req *cache.Request, sub cache.Subscr
 	if cur := g.current(w.typeURL); cur != nil && w.answer(cur) {
 		return func() {}
 	}
-	g.watches[w] = struct{}{}
+	g.sotw[w] = struct{}{}
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		delete(g.watches, w)
+		delete(g.sotw, w)
 	}
 }
 
 // publish records a group's new snapshot and answers the watches it
 // concerns; changed names what changed since the previous one.
-func (s *sotwWatches) publish(groupID string, snap *cache.Snapshot, changed changes) {
+func (s *watches) publish(groupID string, snap *cache.Snapshot, changed changes) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.group(groupID)
@@ -136,7 +141,12 @@ func (s *sotwWatches) publish(groupID string, snap *cache.Snapshot, changed chan
 			g.states[u] = append([]*typeState(nil), g.states[u][n-sotwHistory:]...)
 		}
 	}
-	for w := range g.watches {
+	for w := range g.delta {
+		if moved[w.typeURL] && w.answer(g.current(w.typeURL), changed, false) {
+			delete(g.delta, w)
+		}
+	}
+	for w := range g.sotw {
 		if !moved[w.typeURL] && w.base != nil {
 			continue
 		}
@@ -146,12 +156,12 @@ func (s *sotwWatches) publish(groupID string, snap *cache.Snapshot, changed chan
 			continue
 		}
 		if w.answer(cur) {
-			delete(g.watches, w)
+			delete(g.sotw, w)
 		}
 	}
 }
 
-func (g *sotwGroup) previous(typeURL string) *typeState {
+func (g *watchGroup) previous(typeURL string) *typeState {
 	s := g.states[typeURL]
 	if len(s) < 2 {
 		return nil

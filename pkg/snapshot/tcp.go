@@ -102,7 +102,7 @@ func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, k
 	for i, s := range shards {
 		for _, c := range weights.Classes {
 			cname := MySQLClusterName(ks.Name, s.Name, c)
-			lname := fmt.Sprintf("mysql:%s", cname[:len(cname)-len("/mysql")])
+			lname := "mysql:" + cname[:len(cname)-len("/mysql")]
 			port := MySQLPort(ks, i, c)
 			targets := tcpTargets(topo, s, c, plan[c])
 			l, err := t.listeners.get(fmt.Sprintf("%s@%d%v", lname, port, targets), func() types.Resource { return makeTCPListener(lname, port, targets) })

@@ -54,11 +54,19 @@ type Translator struct {
 	routes      memo[routeKey]
 	listeners   memo[string]
 	scopes      memo[string]
-	phases      struct { // see rampPhase
-		topo *topology.Topology
-		now  time.Time
-		of   map[*topology.Shard]string
+	// gen holds what every group built for one topology at one time
+	// shares: see rampPhase and plan.
+	gen struct {
+		topo   *topology.Topology
+		now    time.Time
+		phases map[*topology.Shard]string
+		plans  map[string]keyedPlan // by keyspace
 	}
+}
+
+type keyedPlan struct {
+	plan routePlan
+	key  string
 }
 
 // Stats counts resources translated (not served from the memo) since the
@@ -134,18 +142,38 @@ func (t *Translator) build(topo *topology.Topology, g NodeGroup, now time.Time) 
 	return snap, changed, nil
 }
 
+// startGeneration resets the per-generation memos when the topology or the
+// time differs from the last build's.
+func (t *Translator) startGeneration(topo *topology.Topology, now time.Time) {
+	if t.gen.topo != topo || !t.gen.now.Equal(now) {
+		t.gen.topo, t.gen.now = topo, now
+		t.gen.phases, t.gen.plans = map[*topology.Shard]string{}, map[string]keyedPlan{}
+	}
+}
+
 // rampPhase is weights.RampPhase, computed once per shard for all the
 // groups built for one topology at one time.
 func (t *Translator) rampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
-	if t.phases.topo != topo || !t.phases.now.Equal(now) {
-		t.phases.topo, t.phases.now, t.phases.of = topo, now, map[*topology.Shard]string{}
-	}
-	p, ok := t.phases.of[s]
+	t.startGeneration(topo, now)
+	p, ok := t.gen.phases[s]
 	if !ok {
 		p = weights.RampPhase(topo, ks, s, now)
-		t.phases.of[s] = p
+		t.gen.phases[s] = p
 	}
 	return p
+}
+
+// plan is planRoutes with its key, computed once per keyspace for all the
+// groups built for one topology at one time.
+func (t *Translator) plan(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) (routePlan, string) {
+	t.startGeneration(topo, now)
+	p, ok := t.gen.plans[ks.Name]
+	if !ok {
+		p.plan = planRoutes(topo, ks, shards, now)
+		p.key = p.plan.key()
+		t.gen.plans[ks.Name] = p
+	}
+	return p.plan, p.key
 }
 
 func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, plan routePlan, g NodeGroup, now time.Time) error {

@@ -347,3 +347,63 @@ func deltaNames(r *discoveryv3.DeltaDiscoveryResponse) []string {
 	}
 	return out
 }
+
+// TestDeltaSendsOnlyWhatChangedAndRemovals: a delta stream hears nothing
+// when a shard it does not watch changes, gets the changed assignment
+// alone when a watched one does, and is told of removals; a wildcard
+// cluster stream gets the removed clusters' names.
+func TestDeltaSendsOnlyWhatChangedAndRemovals(t *testing.T) {
+	f := newFleet(t)
+	f.put("tablets/zone1-0000000120", string(tabletJSON("other", "0", "primary", "zone1", 15120, "")))
+	f.apply()
+	eds := f.deltaStream()
+	watched := []string{"ks/-40/replica", "ks/40-80/replica", "other/0/primary"}
+	if err := eds.delta.Send(&discoveryv3.DeltaDiscoveryRequest{Node: envoyNode("a", "z1"), TypeUrl: resourcev3.EndpointType,
+		ResourceNamesSubscribe: watched}); err != nil {
+		t.Fatal(err)
+	}
+	first := eds.recvDelta()
+	if got := deltaNames(first); len(got) != 3 {
+		t.Fatalf("first delta response holds %v, want the 3 watched assignments", got)
+	}
+	ackDelta(t, eds, resourcev3.EndpointType, first)
+
+	cds := f.deltaStream()
+	if err := cds.delta.Send(&discoveryv3.DeltaDiscoveryRequest{Node: envoyNode("b", "z1"), TypeUrl: resourcev3.ClusterType}); err != nil {
+		t.Fatal(err)
+	}
+	clusters := cds.recvDelta()
+	if n := len(clusters.GetResources()); n != 5*4 {
+		t.Fatalf("wildcard delta CDS got %d clusters, want 20", n)
+	}
+	ackDelta(t, cds, resourcev3.ClusterType, clusters)
+
+	f.tablet(107, "c0-", "replica", "zone2", "NOT_SERVING") // not watched
+	f.apply()
+	f.tablet(103, "40-80", "replica", "zone2", "NOT_SERVING")
+	f.apply()
+	next := eds.recvDelta()
+	if got := deltaNames(next); len(got) != 1 || got[0] != "ks/40-80/replica" || len(next.GetRemovedResources()) != 0 {
+		t.Fatalf("after one watched shard changed, got %v (removed %v), want ks/40-80/replica alone", got, next.GetRemovedResources())
+	}
+	ackDelta(t, eds, resourcev3.EndpointType, next)
+
+	f.b.Delete("tablets/zone1-0000000120") // keyspace other goes
+	f.apply()
+	gone := eds.recvDelta()
+	if len(gone.GetResources()) != 0 || !slices.Equal(gone.GetRemovedResources(), []string{"other/0/primary"}) {
+		t.Fatalf("after keyspace other went, got %v removed %v, want other/0/primary removed", deltaNames(gone), gone.GetRemovedResources())
+	}
+	removed := cds.recvDelta().GetRemovedResources()
+	sort.Strings(removed)
+	if want := []string{"other/0/primary", "other/0/rdonly", "other/0/read-after-write", "other/0/replica"}; !slices.Equal(removed, want) {
+		t.Errorf("wildcard CDS removals %v, want %v", removed, want)
+	}
+}
+
+func ackDelta(t *testing.T, a *adsStream, typeURL string, r *discoveryv3.DeltaDiscoveryResponse) {
+	t.Helper()
+	if err := a.delta.Send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: r.GetNonce()}); err != nil {
+		t.Fatal(err)
+	}
+}
