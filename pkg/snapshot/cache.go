@@ -3,7 +3,9 @@ package snapshot
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -23,11 +25,14 @@ type Cache struct {
 	log        *slog.Logger
 	now        func() time.Time
 
-	mu       sync.Mutex // guards the fields below
-	topo     *topology.Topology
-	groups   map[string]NodeGroup
-	versions map[string]string // group ID -> version of the snapshot set last
-	onBuild  func(BuildStats)
+	mu      sync.Mutex // guards topo and groups
+	topo    *topology.Topology
+	groups  map[string]NodeGroup
+	onBuild func(BuildStats)
+	// verMu guards versions (group ID -> version of the snapshot set
+	// last), which parallel publishes share.
+	verMu    sync.Mutex
+	versions map[string]string
 	// pubMu guards published: group ID -> when each type's current version
 	// was set, for convergence metrics. It is not c.mu, so that readers on
 	// stream goroutines never wait for a rebuild.
@@ -136,40 +141,72 @@ func (c *Cache) OnTopology(t *topology.Topology) {
 	defer c.mu.Unlock()
 	c.topo = t
 	now := c.now()
-	changed := 0
+	groups := make([]NodeGroup, 0, len(c.groups))
 	for _, g := range c.groups {
-		if c.publish(g, now) {
-			changed++
-		}
+		groups = append(groups, g)
 	}
+	// Groups build in parallel, one worker per CPU: a change touches every
+	// group, and each group's streams are answered as soon as it is built.
+	var changed atomic.Int64
+	parallel(len(groups), func(i int) {
+		if c.publish(groups[i], now) {
+			changed.Add(1)
+		}
+	})
 	c.translator.Sweep()
-	stats := BuildStats{Revision: t.Revision, Groups: len(c.groups), Changed: changed,
+	stats := BuildStats{Revision: t.Revision, Groups: len(c.groups), Changed: int(changed.Load()),
 		Duration: time.Since(start), Translated: c.translator.TakeStats()}
-	c.log.Info("topology applied", "revision", t.Revision, "groups", stats.Groups, "changed", changed,
+	c.log.Info("topology applied", "revision", t.Revision, "groups", stats.Groups, "changed", stats.Changed,
 		"problems", len(t.Problems), "took", stats.Duration)
 	if c.onBuild != nil {
 		c.onBuild(stats)
 	}
 }
 
+// parallel calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines and
+// returns when all have returned.
+func parallel(n int, f func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // publish builds and sets one group's snapshot; it reports whether the
-// snapshot changed. c.mu must be held.
+// snapshot changed. c.mu must be held; publish may run for different
+// groups at once.
 func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 	snap, changed, err := c.translator.build(c.topo, g, now)
 	if err != nil {
 		c.log.Error("snapshot build failed; keeping the last good snapshot", "group", g.ID(), "revision", c.topo.Revision, "err", err)
 		return false
 	}
-	v := snapshotVersion(snap)
-	if c.versions[g.ID()] == v {
+	v := snap.version()
+	c.verMu.Lock()
+	same := c.versions[g.ID()] == v
+	c.versions[g.ID()] = v
+	c.verMu.Unlock()
+	if same {
 		return false
 	}
-	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), snap); err != nil {
+	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), lazySnapshot{snap}); err != nil {
 		c.log.Error("set snapshot", "group", g.ID(), "err", err)
 		return false
 	}
 	c.watches.publish(g.ID(), snap, changed)
-	c.versions[g.ID()] = v
 	at := time.Now()
 	c.pubMu.Lock()
 	defer c.pubMu.Unlock()
@@ -179,7 +216,7 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 		c.published[g.ID()] = types
 	}
 	for _, u := range typeURLs {
-		if ver := snap.GetVersion(u); types[u].version != ver {
+		if ver := snap.view(u).version; types[u].version != ver {
 			types[u] = published{version: ver, at: at}
 		}
 	}
@@ -196,14 +233,6 @@ func (c *Cache) Groups() []NodeGroup {
 		out = append(out, g)
 	}
 	return out
-}
-
-func snapshotVersion(s *cache.Snapshot) string {
-	v := ""
-	for _, u := range typeURLs {
-		v += s.GetVersion(u) + "."
-	}
-	return v
 }
 
 // PublishedAt returns when a group's snapshot started serving the given

@@ -43,7 +43,7 @@ func (s *watches) watchDelta(groupID string, req *cache.DeltaRequest, sub cache.
 // anything; it reports whether it sent a response. With changed known,
 // only those names are compared. A wildcard stream's first request is
 // answered even when empty, as Envoy needs to finish initializing.
-func (w *deltaWatch) answer(cur *typeState, changed changes, first bool) bool {
+func (w *deltaWatch) answer(cur *view, changed changes, first bool) bool {
 	returned := w.sub.ReturnedResources()
 	wildcard := w.sub.IsWildcard()
 	names, known := changed[w.typeURL]
@@ -55,7 +55,8 @@ func (w *deltaWatch) answer(cur *typeState, changed changes, first bool) bool {
 		if !wildcard && !w.subscribed(n) {
 			continue
 		}
-		h, ok := cur.hashes[n]
+		e, ok := cur.get(n)
+		h := e.hash
 		prev, had := returned[n]
 		switch {
 		case ok && prev != h:
@@ -69,14 +70,15 @@ func (w *deltaWatch) answer(cur *typeState, changed changes, first bool) bool {
 	}
 	next := make(map[string]string, len(returned)+len(send))
 	for n, v := range returned {
-		if _, ok := cur.hashes[n]; ok && (wildcard || w.subscribed(n)) {
+		if _, ok := cur.get(n); ok && (wildcard || w.subscribed(n)) {
 			next[n] = v
 		}
 	}
 	resp := &deltaResponse{req: w.req, version: cur.version, next: next, removed: removed}
 	for _, n := range send {
-		next[n] = cur.hashes[n]
-		resp.resources = append(resp.resources, deltaItem{name: n, version: cur.hashes[n], res: cur.items[n].Resource})
+		e, _ := cur.get(n)
+		next[n] = e.hash
+		resp.resources = append(resp.resources, deltaItem{name: n, version: e.hash, res: e.served(cur.raw)})
 	}
 	// As for SotW: at most one answered watch per type per stream, and
 	// the stream reads its channel whenever one is open.
@@ -86,7 +88,7 @@ func (w *deltaWatch) answer(cur *typeState, changed changes, first bool) bool {
 
 // candidates is every name that may differ: the subscribed ones, or for a
 // wildcard stream every name of cur and every one the client holds.
-func (w *deltaWatch) candidates(cur *typeState, returned map[string]string) []string {
+func (w *deltaWatch) candidates(cur *view, returned map[string]string) []string {
 	var out []string
 	if !w.sub.IsWildcard() {
 		for n := range w.sub.SubscribedResources() {
@@ -94,11 +96,9 @@ func (w *deltaWatch) candidates(cur *typeState, returned map[string]string) []st
 		}
 		return out
 	}
-	for n := range cur.hashes {
-		out = append(out, n)
-	}
+	cur.each(func(n string, _ entry) { out = append(out, n) })
 	for n := range returned {
-		if _, ok := cur.hashes[n]; !ok {
+		if _, ok := cur.get(n); !ok {
 			out = append(out, n)
 		}
 	}

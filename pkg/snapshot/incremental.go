@@ -3,8 +3,9 @@ package snapshot
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -24,26 +25,32 @@ type part struct {
 	shards []*topology.Shard // pointer identity: unchanged shards keep theirs
 	phases []string          // weights.RampPhase per shard
 	set    resourceSet
-	digest [types.UnknownType]string // per type: hash of the part's names and versions
+	digest [types.UnknownType]string           // per type: hash of the part's names and versions
+	index  [types.UnknownType]map[string]entry // per type: the part's resources by name
 }
 
 func (p *part) matches(ks *topology.Keyspace, plan string, shards []*topology.Shard, phases []string) bool {
 	return p.ks == ks && p.plan == plan && slices.Equal(p.shards, shards) && slices.Equal(p.phases, phases)
 }
 
-// seal computes the part's per-type digests.
+// seal computes the part's per-type digests and indexes.
 func (p *part) seal() {
 	for _, u := range typeURLs {
 		i := cache.GetResponseType(u)
 		p.digest[i] = versionOf(p.set.versions[u])
+		p.index[i] = make(map[string]entry, len(p.set.items[i]))
+		for _, r := range p.set.items[i] {
+			p.index[i][r.name] = r.e
+		}
 	}
 }
 
 // groupState is what a Translator keeps per node group between builds.
 type groupState struct {
+	mu       sync.Mutex       // held while the group builds; guards the fields below
 	parts    map[string]*part // by keyspace
 	list     []*part          // the parts of prev, in order
-	prev     *cache.Snapshot
+	prev     *groupSnap
 	complete bool // prev was built from list (false after a failed build)
 }
 
@@ -101,17 +108,88 @@ func (t *Translator) buildParts(topo *topology.Topology, g NodeGroup, now time.T
 	return parts, nil
 }
 
+// groupSnap is a group's snapshot: per type, a view through its parts.
+type groupSnap struct {
+	views [types.UnknownType]*view
+}
+
+func (s *groupSnap) view(typeURL string) *view { return s.views[cache.GetResponseType(typeURL)] }
+
+// version identifies the whole snapshot.
+func (s *groupSnap) version() string {
+	v := ""
+	for _, u := range typeURLs {
+		v += s.view(u).version + "."
+	}
+	return v
+}
+
+// view is one version of one type of a group's resources, read through the
+// group's parts: a change builds no map of every resource of the group.
+type view struct {
+	version string
+	typ     types.ResponseType
+	parts   map[string]*part // by partKey
+	list    []*part
+	raw     bool
+}
+
+// partKey is the key of the part a resource name belongs to: its keyspace,
+// the first segment of the name ("mysql:" aside); names without one that
+// no keyspace part holds belong to part "" (Envoy's HTTP listener).
+func partKey(name string) string {
+	name = strings.TrimPrefix(name, "mysql:")
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+func (v *view) get(name string) (entry, bool) {
+	if p := v.parts[partKey(name)]; p != nil {
+		if e, ok := p.index[v.typ][name]; ok {
+			return e, true
+		}
+	}
+	if p := v.parts[""]; p != nil {
+		e, ok := p.index[v.typ][name]
+		return e, ok
+	}
+	return entry{}, false
+}
+
+// hash returns a resource's content hash, "" when the view lacks it.
+func (v *view) hash(name string) string {
+	e, _ := v.get(name)
+	return e.hash
+}
+
+// resource returns a resource in the form served.
+func (v *view) resource(name string) types.Resource {
+	e, _ := v.get(name)
+	return e.served(v.raw)
+}
+
+// each calls f for every resource of the view.
+func (v *view) each(f func(name string, e entry)) {
+	for _, p := range v.list {
+		for _, r := range p.set.items[v.typ] {
+			f(r.name, r.e)
+		}
+	}
+}
+
 // assemble joins parts into a snapshot. A type whose version did not change
-// since the group's previous snapshot reuses that snapshot's resources; one
-// that changed patches a copy of the previous maps with the parts that
-// changed (parts are compared by pointer), and reports the names it touched.
-//
-// With raw, resources are served pre-marshalled (see entry.raw), so that
-// go-control-plane copies bytes instead of marshalling every resource for
-// every response.
-func assemble(parts []*part, st *groupState, raw bool) (*cache.Snapshot, changes) {
+// since the group's previous snapshot keeps its view; for one that changed
+// it reports the names added, changed or removed, found from the parts
+// that changed (parts are compared by pointer).
+func assemble(parts []*part, st *groupState, raw bool) (*groupSnap, changes) {
 	prev := st.prev
-	snap := &cache.Snapshot{VersionMap: map[string]map[string]string{}}
+	snap := &groupSnap{}
+	byKey := make(map[string]*part, len(parts))
+	for _, p := range parts {
+		byKey[partKeyOf(p)] = p
+	}
 	changed := changes{}
 	for _, u := range typeURLs {
 		i := cache.GetResponseType(u)
@@ -125,39 +203,29 @@ func assemble(parts []*part, st *groupState, raw bool) (*cache.Snapshot, changes
 		if n == 0 {
 			version = versionOf(nil)
 		}
-		if prev != nil && prev.Resources[i].Version == version {
-			snap.Resources[i] = prev.Resources[i]
-			snap.VersionMap[u] = prev.VersionMap[u]
+		if prev != nil && prev.views[i].version == version {
+			snap.views[i] = prev.views[i]
 			continue
 		}
-		if prev == nil || !st.complete {
-			items := make(map[string]types.ResourceWithTTL, n)
-			versions := make(map[string]string, n)
-			for _, p := range parts {
-				for _, r := range p.set.items[i] {
-					items[r.name] = types.ResourceWithTTL{Resource: r.e.served(raw)}
-					versions[r.name] = r.e.hash
-				}
-			}
-			snap.Resources[i] = cache.Resources{Version: version, Items: items}
-			snap.VersionMap[u] = versions
-			continue
+		snap.views[i] = &view{version: version, typ: i, parts: byKey, list: parts, raw: raw}
+		if prev != nil && st.complete {
+			changed[u] = changedNames(prev.views[i], st.list, parts, i)
 		}
-		items, versions, names := patch(prev.Resources[i].Items, prev.VersionMap[u], st.list, parts, i, raw)
-		snap.Resources[i] = cache.Resources{Version: version, Items: items}
-		snap.VersionMap[u] = versions
-		changed[u] = names
 	}
 	st.prev, st.list, st.complete = snap, parts, true
 	return snap, changed
 }
 
-// patch returns copies of a type's previous items and versions with the
-// parts that left (in old, not in cur) taken out and those that came put
-// in, and the names whose content changed.
-func patch(items map[string]types.ResourceWithTTL, versions map[string]string, old, cur []*part, i types.ResponseType, raw bool) (map[string]types.ResourceWithTTL, map[string]string, []string) {
-	prevVersions := versions
-	items, versions = maps.Clone(items), maps.Clone(versions)
+func partKeyOf(p *part) string {
+	if p.ks == nil {
+		return ""
+	}
+	return p.ks.Name
+}
+
+// changedNames returns the names of type i whose content differs between
+// the previous view (built from old) and the parts cur.
+func changedNames(prev *view, old, cur []*part, i types.ResponseType) []string {
 	kept := make(map[*part]bool, len(cur))
 	for _, p := range cur {
 		kept[p] = true
@@ -169,8 +237,6 @@ func patch(items map[string]types.ResourceWithTTL, versions map[string]string, o
 			continue
 		}
 		for _, r := range p.set.items[i] {
-			delete(items, r.name)
-			delete(versions, r.name)
 			gone[r.name] = true
 		}
 	}
@@ -180,10 +246,8 @@ func patch(items map[string]types.ResourceWithTTL, versions map[string]string, o
 			continue
 		}
 		for _, r := range p.set.items[i] {
-			items[r.name] = types.ResourceWithTTL{Resource: r.e.served(raw)}
-			versions[r.name] = r.e.hash
 			delete(gone, r.name)
-			if prevVersions[r.name] != r.e.hash {
+			if prev.hash(r.name) != r.e.hash {
 				names = append(names, r.name)
 			}
 		}
@@ -191,5 +255,51 @@ func patch(items map[string]types.ResourceWithTTL, versions map[string]string, o
 	for n := range gone {
 		names = append(names, n)
 	}
-	return items, versions, names
+	return names
+}
+
+// snapshot materializes a group snapshot as go-control-plane's Snapshot,
+// with every resource in maps.
+func (s *groupSnap) snapshot() *cache.Snapshot {
+	snap := &cache.Snapshot{VersionMap: map[string]map[string]string{}}
+	for _, u := range typeURLs {
+		v := s.view(u)
+		items := map[string]types.ResourceWithTTL{}
+		versions := map[string]string{}
+		v.each(func(name string, e entry) {
+			items[name] = types.ResourceWithTTL{Resource: e.served(v.raw)}
+			versions[name] = e.hash
+		})
+		snap.Resources[v.typ] = cache.Resources{Version: v.version, Items: items}
+		snap.VersionMap[u] = versions
+	}
+	return snap
+}
+
+// lazySnapshot is a group snapshot for go-control-plane's cache, which
+// the server does not serve from (see watches): it is read only by
+// GetSnapshot, so its maps are built when read.
+type lazySnapshot struct{ s *groupSnap }
+
+var _ cache.ResourceSnapshot = lazySnapshot{}
+
+func (l lazySnapshot) GetVersion(typeURL string) string {
+	if i := cache.GetResponseType(typeURL); i < types.UnknownType && l.s.views[i] != nil {
+		return l.s.views[i].version
+	}
+	return ""
+}
+
+func (l lazySnapshot) GetResourcesAndTTL(typeURL string) map[string]types.ResourceWithTTL {
+	return l.s.snapshot().GetResourcesAndTTL(typeURL)
+}
+
+func (l lazySnapshot) GetResources(typeURL string) map[string]types.Resource {
+	return l.s.snapshot().GetResources(typeURL)
+}
+
+func (l lazySnapshot) ConstructVersionMap() error { return nil }
+
+func (l lazySnapshot) GetVersionMap(typeURL string) map[string]string {
+	return l.s.snapshot().GetVersionMap(typeURL)
 }

@@ -16,9 +16,10 @@ import (
 
 // TestPatchedSnapshotsMatchFreshBuilds: over random changes (tablets
 // flipping, appearing and leaving, keyspaces coming and going), the
-// snapshot a long-lived translator patches from its previous one equals a
-// fresh translator's, and the names it reports as changed are exactly
-// those whose content differs from the previous snapshot.
+// snapshot a long-lived translator assembles from reused parts equals a
+// fresh translator's, name lookups through its parts find every resource,
+// and the names it reports as changed are exactly those whose content
+// differs from the previous snapshot.
 func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	b := topology.NewBuilder()
@@ -30,6 +31,7 @@ func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 	}
 	put("cells/zone1", `{"region":"r1","zone":"z1"}`)
 	put("cells/zone2", `{"region":"r2","zone":"z2"}`)
+	put("keyspaces/ks0", `{"mysql_port_base":16000}`) // Envoy groups get its MySQL listeners too
 	keyspaces := []string{"ks0", "ks1", "ks2", "ks3"}
 	shards := []string{"-80", "80-"}
 	tablet := func(id int) string { return fmt.Sprintf("zone%d-%010d", 1+id%2, id) }
@@ -66,10 +68,11 @@ func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 		}
 		topo := b.Build(int64(step + 1))
 		for _, g := range groups {
-			got, changed, err := patched.build(topo, g, now)
+			gs, changed, err := patched.build(topo, g, now)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := gs.snapshot()
 			var fresh Translator
 			want, err := fresh.Build(topo, g, now)
 			if err != nil {
@@ -81,6 +84,14 @@ func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 				}
 				if want.GetVersion(u) != got.GetVersion(u) || len(got.GetResources(u)) != len(want.GetResources(u)) {
 					t.Fatalf("step %d, group %s, %s: version or resource count differs", step, g.ID(), u)
+				}
+				for name, h := range want.GetVersionMap(u) {
+					if got := gs.view(u).hash(name); got != h {
+						t.Fatalf("step %d, group %s, %s: lookup of %s gives hash %q, want %q", step, g.ID(), u, name, got, h)
+					}
+				}
+				if _, ok := gs.view(u).get("nosuch/0/primary"); ok {
+					t.Fatalf("step %d, group %s, %s: lookup of a missing name succeeded", step, g.ID(), u)
 				}
 				p := prev[g.ID()]
 				if p == nil || p.GetVersion(u) == got.GetVersion(u) {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/proto"
@@ -37,6 +38,7 @@ type validator interface{ ValidateAll() error }
 // used during a generation survives into the next; one not used is dropped
 // by sweep, so the memo holds only what the current topology needs.
 type memo[K comparable] struct {
+	mu        sync.Mutex // guards the fields below; not held while translating
 	cur, prev map[K]entry
 	built     int  // resources translated since the counter was read
 	lean      bool // keep only the marshalled form (entry.raw), not the typed message
@@ -46,13 +48,20 @@ type memo[K comparable] struct {
 // cached. A resource that fails its Envoy validation is an error and is not
 // cached.
 func (m *memo[K]) get(k K, build func() types.Resource) (entry, error) {
+	m.mu.Lock()
 	if e, ok := m.cur[k]; ok {
+		m.mu.Unlock()
 		return e, nil
 	}
 	if e, ok := m.prev[k]; ok {
 		m.put(k, e)
+		m.mu.Unlock()
 		return e, nil
 	}
+	lean := m.lean
+	m.mu.Unlock()
+	// Two groups may translate the same shared resource at once; both
+	// get the same bytes, and the last one is kept.
 	res := build()
 	if v, ok := res.(validator); ok {
 		if err := v.ValidateAll(); err != nil {
@@ -67,14 +76,26 @@ func (m *memo[K]) get(k K, build func() types.Resource) (entry, error) {
 	raw := &emptypb.Empty{}
 	raw.ProtoReflect().SetUnknown(b)
 	e := entry{res: res, hash: hex.EncodeToString(sum[:12]), raw: raw}
-	if m.lean {
+	if lean {
 		e.res = nil // the typed message is several times larger than its encoding
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.built++
 	m.put(k, e)
 	return e, nil
 }
 
+// take returns and resets the count of translated resources.
+func (m *memo[K]) take() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := m.built
+	m.built = 0
+	return n
+}
+
+// put stores an entry; m.mu must be held.
 func (m *memo[K]) put(k K, e entry) {
 	if m.cur == nil {
 		m.cur = map[K]entry{}
@@ -84,6 +105,8 @@ func (m *memo[K]) put(k K, e entry) {
 
 // sweep ends a generation.
 func (m *memo[K]) sweep() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.prev, m.cur = m.cur, nil
 }
 

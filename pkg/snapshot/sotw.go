@@ -45,19 +45,12 @@ type watches struct {
 const sotwHistory = 8
 
 type watchGroup struct {
-	states map[string][]*typeState // type URL -> recent states, newest last
+	states map[string][]*view // type URL -> recent views, newest last
 	sotw   map[*sotwWatch]struct{}
 	delta  map[*deltaWatch]struct{}
 }
 
-// typeState is one version of one type of a group's snapshot.
-type typeState struct {
-	version string
-	items   map[string]types.ResourceWithTTL
-	hashes  map[string]string // name -> content hash
-}
-
-func (g *watchGroup) current(typeURL string) *typeState {
+func (g *watchGroup) current(typeURL string) *view {
 	s := g.states[typeURL]
 	if len(s) == 0 {
 		return nil
@@ -65,7 +58,7 @@ func (g *watchGroup) current(typeURL string) *typeState {
 	return s[len(s)-1]
 }
 
-func (g *watchGroup) at(typeURL, version string) *typeState {
+func (g *watchGroup) at(typeURL, version string) *view {
 	for _, s := range g.states[typeURL] {
 		if s.version == version {
 			return s
@@ -80,8 +73,8 @@ type sotwWatch struct {
 	sub     cache.Subscription
 	out     chan cache.Response
 	typeURL string
-	fullSet bool       // the type's responses must hold every subscribed resource
-	base    *typeState // the state the client holds for its names; nil: unknown
+	fullSet bool  // the type's responses must hold every subscribed resource
+	base    *view // the state the client holds for its names; nil: unknown
 }
 
 // fullState reports whether SotW clients take a response of the type as
@@ -97,7 +90,7 @@ func (s *watches) group(id string) *watchGroup {
 	}
 	g := s.groups[id]
 	if g == nil {
-		g = &watchGroup{states: map[string][]*typeState{}, sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}}
+		g = &watchGroup{states: map[string][]*view{}, sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}}
 		s.groups[id] = g
 	}
 	return g
@@ -124,25 +117,30 @@ func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscr
 
 // publish records a group's new snapshot and answers the watches it
 // concerns; changed names what changed since the previous one.
-func (s *watches) publish(groupID string, snap *cache.Snapshot, changed changes) {
+func (s *watches) publish(groupID string, snap *groupSnap, changed changes) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.group(groupID)
 	moved := map[string]bool{} // types whose version changed
 	for _, u := range typeURLs {
-		i := cache.GetResponseType(u)
-		prev := g.current(u)
-		if prev != nil && prev.version == snap.Resources[i].Version {
+		cur := snap.view(u)
+		if prev := g.current(u); prev != nil && prev.version == cur.version {
 			continue
 		}
 		moved[u] = true
-		g.states[u] = append(g.states[u], &typeState{version: snap.Resources[i].Version, items: snap.Resources[i].Items, hashes: snap.VersionMap[u]})
+		g.states[u] = append(g.states[u], cur)
 		if n := len(g.states[u]); n > sotwHistory {
-			g.states[u] = append([]*typeState(nil), g.states[u][n-sotwHistory:]...)
+			g.states[u] = append([]*view(nil), g.states[u][n-sotwHistory:]...)
 		}
 	}
 	for w := range g.delta {
-		if moved[w.typeURL] && w.answer(g.current(w.typeURL), changed, false) {
+		if !moved[w.typeURL] {
+			continue
+		}
+		if names, ok := changed[w.typeURL]; ok && !concerns(w.sub, names) {
+			continue // nothing the stream subscribes to changed
+		}
+		if w.answer(g.current(w.typeURL), changed, false) {
 			delete(g.delta, w)
 		}
 	}
@@ -161,7 +159,7 @@ func (s *watches) publish(groupID string, snap *cache.Snapshot, changed changes)
 	}
 }
 
-func (g *watchGroup) previous(typeURL string) *typeState {
+func (g *watchGroup) previous(typeURL string) *view {
 	s := g.states[typeURL]
 	if len(s) < 2 {
 		return nil
@@ -170,14 +168,16 @@ func (g *watchGroup) previous(typeURL string) *typeState {
 }
 
 // concerns reports whether any of the names is one the watch subscribes to.
-func (w *sotwWatch) concerns(names []string) bool {
+func (w *sotwWatch) concerns(names []string) bool { return concerns(w.sub, names) }
+
+func concerns(sub cache.Subscription, names []string) bool {
 	if len(names) == 0 {
 		return false
 	}
-	if w.sub.IsWildcard() {
+	if sub.IsWildcard() {
 		return true
 	}
-	subscribed := w.sub.SubscribedResources()
+	subscribed := sub.SubscribedResources()
 	for _, n := range names {
 		if _, ok := subscribed[n]; ok {
 			return true
@@ -189,19 +189,17 @@ func (w *sotwWatch) concerns(names []string) bool {
 // answer sends the response the client needs to hold cur, if any; it
 // reports whether it sent one. With nothing to send, the watch's base
 // moves to cur: the client's names are the same in both.
-func (w *sotwWatch) answer(cur *typeState) bool {
+func (w *sotwWatch) answer(cur *view) bool {
 	if cur == nil {
 		return false
 	}
 	returned := w.sub.ReturnedResources()
 	var wanted []string
 	if w.sub.IsWildcard() {
-		for n := range cur.items {
-			wanted = append(wanted, n)
-		}
+		cur.each(func(n string, _ entry) { wanted = append(wanted, n) })
 	} else {
 		for n := range w.sub.SubscribedResources() {
-			if _, ok := cur.items[n]; ok {
+			if _, ok := cur.get(n); ok {
 				wanted = append(wanted, n)
 			}
 		}
@@ -209,14 +207,14 @@ func (w *sotwWatch) answer(cur *typeState) bool {
 	var send []string
 	for _, n := range wanted {
 		_, had := returned[n]
-		if w.base == nil || !had || w.base.hashes[n] != cur.hashes[n] {
+		if w.base == nil || !had || w.base.hash(n) != cur.hash(n) {
 			send = append(send, n)
 		}
 	}
 	gone := false // a resource the client holds no longer exists
 	if w.fullSet && w.base != nil {
 		for n := range returned {
-			if _, ok := cur.items[n]; !ok && w.wants(n) {
+			if _, ok := cur.get(n); !ok && w.wants(n) {
 				gone = true
 				break
 			}
@@ -236,7 +234,7 @@ func (w *sotwWatch) answer(cur *typeState) bool {
 		resp.returned[n] = cur.version
 	}
 	for _, n := range send {
-		resp.resources = append(resp.resources, cur.items[n].Resource)
+		resp.resources = append(resp.resources, cur.resource(n))
 	}
 	// The stream reads its channel whenever a watch is open, and holds
 	// at most one answered watch per type, so this does not block.

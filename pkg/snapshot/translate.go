@@ -39,14 +39,15 @@ type routeKey struct {
 
 // Translator turns a topology into per-group snapshots, memoizing every
 // resource so that only what changed is translated again. It is safe for
-// concurrent use.
+// concurrent use, and different groups build in parallel: each group's
+// state has its own lock, each memo its own.
 type Translator struct {
 	// Raw makes Build serve pre-marshalled resources (for the xDS
 	// server): their bytes are the resources' deterministic encoding, but
 	// they are not typed Envoy messages. Use Decode to read one.
 	Raw bool
 
-	mu          sync.Mutex // guards the memos and groups
+	mu          sync.Mutex // guards groups and generation
 	groups      map[string]*groupState
 	generation  int
 	clusters    memo[clusterKey]
@@ -55,8 +56,9 @@ type Translator struct {
 	listeners   memo[string]
 	scopes      memo[string]
 	// gen holds what every group built for one topology at one time
-	// shares: see rampPhase and plan.
-	gen struct {
+	// shares: see rampPhase and plan. genMu guards it.
+	genMu sync.Mutex
+	gen   struct {
 		topo   *topology.Topology
 		now    time.Time
 		phases map[*topology.Shard]string
@@ -76,11 +78,7 @@ type Stats struct{ Clusters, Assignments, Routes, Listeners int }
 
 // TakeStats returns and resets the translation counters.
 func (t *Translator) TakeStats() Stats {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := Stats{t.clusters.built, t.assignments.built, t.routes.built, t.listeners.built + t.scopes.built}
-	t.clusters.built, t.assignments.built, t.routes.built, t.listeners.built, t.scopes.built = 0, 0, 0, 0, 0
-	return s
+	return Stats{t.clusters.take(), t.assignments.take(), t.routes.take(), t.listeners.take() + t.scopes.take()}
 }
 
 // sweepEvery is how many generations pass between memo sweeps. Keyspaces
@@ -116,23 +114,18 @@ func Visible(ks *topology.Keyspace, g NodeGroup) bool {
 // snapshots: callers must not modify them.
 func (t *Translator) Build(topo *topology.Topology, g NodeGroup, now time.Time) (*cache.Snapshot, error) {
 	snap, _, err := t.build(topo, g, now)
-	return snap, err
+	if err != nil {
+		return nil, err
+	}
+	return snap.snapshot(), nil
 }
 
 // build is Build that also returns what changed since the group's
 // previous snapshot.
-func (t *Translator) build(topo *topology.Topology, g NodeGroup, now time.Time) (*cache.Snapshot, changes, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.groups == nil {
-		t.groups = map[string]*groupState{}
-		t.clusters.lean, t.assignments.lean, t.routes.lean, t.listeners.lean, t.scopes.lean = t.Raw, t.Raw, t.Raw, t.Raw, t.Raw
-	}
-	st := t.groups[g.ID()]
-	if st == nil {
-		st = &groupState{}
-		t.groups[g.ID()] = st
-	}
+func (t *Translator) build(topo *topology.Topology, g NodeGroup, now time.Time) (*groupSnap, changes, error) {
+	st := t.group(g)
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	parts, err := t.buildParts(topo, g, now, st)
 	if err != nil {
 		st.parts, st.complete = nil, false // rebuild everything next time
@@ -142,8 +135,26 @@ func (t *Translator) build(topo *topology.Topology, g NodeGroup, now time.Time) 
 	return snap, changed, nil
 }
 
+// group returns a group's state, creating it.
+func (t *Translator) group(g NodeGroup) *groupState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.groups == nil {
+		t.groups = map[string]*groupState{}
+		for _, lean := range []*bool{&t.clusters.lean, &t.assignments.lean, &t.routes.lean, &t.listeners.lean, &t.scopes.lean} {
+			*lean = t.Raw
+		}
+	}
+	st := t.groups[g.ID()]
+	if st == nil {
+		st = &groupState{}
+		t.groups[g.ID()] = st
+	}
+	return st
+}
+
 // startGeneration resets the per-generation memos when the topology or the
-// time differs from the last build's.
+// time differs from the last build's. t.genMu must be held.
 func (t *Translator) startGeneration(topo *topology.Topology, now time.Time) {
 	if t.gen.topo != topo || !t.gen.now.Equal(now) {
 		t.gen.topo, t.gen.now = topo, now
@@ -154,6 +165,8 @@ func (t *Translator) startGeneration(topo *topology.Topology, now time.Time) {
 // rampPhase is weights.RampPhase, computed once per shard for all the
 // groups built for one topology at one time.
 func (t *Translator) rampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
+	t.genMu.Lock()
+	defer t.genMu.Unlock()
 	t.startGeneration(topo, now)
 	p, ok := t.gen.phases[s]
 	if !ok {
@@ -166,6 +179,8 @@ func (t *Translator) rampPhase(topo *topology.Topology, ks *topology.Keyspace, s
 // plan is planRoutes with its key, computed once per keyspace for all the
 // groups built for one topology at one time.
 func (t *Translator) plan(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) (routePlan, string) {
+	t.genMu.Lock()
+	defer t.genMu.Unlock()
 	t.startGeneration(topo, now)
 	p, ok := t.gen.plans[ks.Name]
 	if !ok {
