@@ -56,7 +56,9 @@ type phase struct {
 	CPUPerChange   float64   `json:"cpu_seconds_per_change"`
 	BurstPushes    float64   `json:"pushes_per_client_in_burst"`
 	BurstConverged float64   `json:"burst_converged_seconds"`
-	FloorMS        []float64 `json:"floor_ms"` // etcd watch notification + marshal of the changed assignment
+	BurstWritten   float64   `json:"burst_written_seconds"` // the burst's last etcd write acknowledged
+	PeakRSS        float64   `json:"peak_rss_mib"`          // of the process, by the end of this phase
+	FloorMS        []float64 `json:"floor_ms"`              // etcd watch notification + marshal of the changed assignment
 	Error          string    `json:"error,omitempty"`
 }
 
@@ -118,6 +120,7 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 		return nil, err
 	}
 	a.Close()
+	rep.Ours.PeakRSS = maxRSS()
 	log("shardmesh phase done: p50 %.1f ms, p99 %.1f ms over %d changes", percentile(sorted(rep.Ours.Latencies), 50),
 		percentile(sorted(rep.Ours.Latencies), 99), len(rep.Ours.Latencies))
 	if b, err := json.Marshal(rep.Ours); err == nil {
@@ -158,10 +161,18 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 			log("baseline: %v", err)
 		}
 	}
+	rep.PeakRSS = maxRSS()
+	if rep.Bare != nil {
+		rep.Bare.PeakRSS = rep.PeakRSS
+	}
+	return rep, nil
+}
+
+// maxRSS is the process's peak resident set so far, in MiB.
+func maxRSS() float64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	rep.PeakRSS = float64(ru.Maxrss) / 1024
-	return rep, nil
+	return float64(ru.Maxrss) / 1024
 }
 
 // waitTick paces a polling loop; it fails after limit since start.
@@ -396,6 +407,7 @@ func measureBurst(ctx context.Context, cfg config, cli *clientv3.Client, clients
 		}
 	}()
 	wg.Wait()
+	ph.BurstWritten = time.Since(t0).Seconds()
 	select {
 	case err := <-errs:
 		return err

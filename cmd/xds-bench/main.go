@@ -131,7 +131,9 @@ func printReport(r *report) {
 	row("bytes per change per affected stream", func(p *phase) string { return fmt.Sprintf("%.0f", p.Bytes) })
 	row("CPU seconds per change (server + clients)", func(p *phase) string { return fmt.Sprintf("%.4f", p.CPUPerChange) })
 	row("burst: pushes per stream", func(p *phase) string { return fmt.Sprintf("%.1f", p.BurstPushes) })
-	row("burst: converged after", func(p *phase) string { return fmt.Sprintf("%.2f s", p.BurstConverged) })
+	row("burst: writes acknowledged by etcd after", func(p *phase) string { return fmt.Sprintf("%.2f s", p.BurstWritten) })
+	row("burst: every change on every affected stream after", func(p *phase) string { return fmt.Sprintf("%.2f s", p.BurstConverged) })
+	row("peak RSS of the process by the end of the phase (etcd, fleet and clients included)", func(p *phase) string { return fmt.Sprintf("%.0f MiB", p.PeakRSS) })
 	if r.Bare != nil && r.Bare.Error != "" {
 		fmt.Printf("\nbaseline stopped: %s\n", r.Bare.Error)
 	}
