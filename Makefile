@@ -39,7 +39,7 @@ demo:
 # runs its smoke mode (cmd/xds-bench TestSmoke).
 bench:
 	GOMEMLIMIT=8GiB $(GO) run ./cmd/xds-bench -streams 1000 -changes 200 -burst 1000 \
-		-baseline-changes 3 -baseline-streams 100 -timeout 300s -connect-timeout 900s \
+		-baseline-changes 3 -baseline-streams 20 -timeout 300s -connect-timeout 900s \
 		-out bench.json -plot docs/convergence.png
 
 fmt:
