@@ -116,25 +116,39 @@ func (a *adsStream) send(req *discoveryv3.DiscoveryRequest) {
 // recv returns the next SotW response, failing after 5 s.
 func (a *adsStream) recv() *discoveryv3.DiscoveryResponse {
 	a.t.Helper()
+	return within(a.t, a.sotw.Recv)
+}
+
+// recvDelta returns the next delta response, failing after 5 s.
+func (a *adsStream) recvDelta() *discoveryv3.DeltaDiscoveryResponse {
+	a.t.Helper()
+	return within(a.t, a.delta.Recv)
+}
+
+// within returns what recv returns, failing the test on an error or after
+// 5 s.
+func within[R any](t *testing.T, recv func() (R, error)) R {
+	t.Helper()
 	type result struct {
-		r   *discoveryv3.DiscoveryResponse
+		r   R
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		r, err := a.sotw.Recv()
+		r, err := recv()
 		ch <- result{r, err}
 	}()
 	select {
 	case got := <-ch:
 		if got.err != nil {
-			a.t.Fatal(got.err)
+			t.Fatal(got.err)
 		}
 		return got.r
 	case <-time.After(5 * time.Second):
-		a.t.Fatal("no response within 5s")
-		return nil
+		t.Fatal("no response within 5s")
 	}
+	var zero R
+	return zero
 }
 
 // names returns the names of a response's assignments or clusters, sorted.
@@ -313,30 +327,6 @@ func TestDeltaNackWaitsForTheNextChange(t *testing.T) {
 	xdsNodes := f.srv.Nodes()
 	if len(xdsNodes) != 1 || xdsNodes[0].LastNack == nil || xdsNodes[0].LastNack.Error != "rejected for the test" {
 		t.Errorf("the NACK was not recorded: %+v", xdsNodes)
-	}
-}
-
-// recvDelta returns the next delta response, failing after 5 s.
-func (a *adsStream) recvDelta() *discoveryv3.DeltaDiscoveryResponse {
-	a.t.Helper()
-	type result struct {
-		r   *discoveryv3.DeltaDiscoveryResponse
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		r, err := a.delta.Recv()
-		ch <- result{r, err}
-	}()
-	select {
-	case got := <-ch:
-		if got.err != nil {
-			a.t.Fatal(got.err)
-		}
-		return got.r
-	case <-time.After(5 * time.Second):
-		a.t.Fatal("no delta response within 5s")
-		return nil
 	}
 }
 

@@ -187,18 +187,7 @@ func TestNodeHeadersSelectShardAndTabletType(t *testing.T) {
 	e := newEnv(t)
 	c := e.dialNode(inR1A, "commerce")
 	nodeRoutesTo(t, c, one("zone1-0000000101"), "x-shard", "-80")
-	cases := map[string]struct {
-		headers []string
-		want    string
-	}{
-		"x-shard 80- goes to its primary":         {[]string{"x-shard", "80-"}, "zone2-0000000211"},
-		"x-tablet-type primary is the default":    {[]string{"x-tablet-type", "primary", "x-shard", "-80"}, "zone1-0000000101"},
-		"x-keyspace-id below 0x80 picks -80":      {[]string{"x-keyspace-id", "7fffffffffffffff"}, "zone1-0000000101"},
-		"x-keyspace-id at 0x80 picks 80-":         {[]string{"x-keyspace-id", "8000000000000000"}, "zone2-0000000211"},
-		"replica read stays in the client's zone": {[]string{"x-tablet-type", "replica", "x-shard", "-80"}, "zone1-0000000102"},
-		"replica read by keyspace id":             {[]string{"x-tablet-type", "replica", "x-keyspace-id", "c000000000000000"}, "zone1-0000000111"},
-	}
-	for name, tc := range cases {
+	for name, tc := range headerCases {
 		t.Run(name, func(t *testing.T) {
 			if got := c.Count(t, 20, tc.headers...); !got.Only(tc.want) {
 				t.Errorf("calls went to %v, want all to %s", got, tc.want)
@@ -243,7 +232,7 @@ func TestNodeProportionalSpillMatchesEnvoy(t *testing.T) {
 	replica := []string{"x-tablet-type", "replica"}
 	local := []string{"zone1-0000000401", "zone1-0000000402"}
 	nodeRoutesTo(t, c, local, replica...)
-	got := nodeMatchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
+	got := matchesEnvoy(t, e, nodeCounter{t, c}, inR1A, "orders", "0", weights.ClassReplica, replica...)
 	t.Logf("healthy zone: grpc-js measured %v", got)
 
 	e.update("zone1-0000000402", map[string]any{"state": "NOT_SERVING"})
@@ -252,33 +241,18 @@ func TestNodeProportionalSpillMatchesEnvoy(t *testing.T) {
 	if math.Abs(want["zone1-0000000401"]-0.7) > 1e-9 || math.Abs(want["zone2-0000000403"]-0.3) > 1e-9 {
 		t.Fatalf("Envoy's formula gives %v, want 70%% zone1-0000000401 / 30%% zone2-0000000403", want)
 	}
-	got = nodeMatchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
+	got = matchesEnvoy(t, e, nodeCounter{t, c}, inR1A, "orders", "0", weights.ClassReplica, replica...)
 	t.Logf("one of two local replicas down: grpc-js measured %v over %d calls, Envoy's formula %v", got, got.Total(), want)
 }
 
-// nodeMatchesEnvoy is matchesEnvoy for a grpc-js client.
-func nodeMatchesEnvoy(t *testing.T, e *env, c *nodeClient, n xdstest.Node, keyspace, shard string, class weights.Class, headers ...string) xdstest.Counts {
-	t.Helper()
-	var got xdstest.Counts
-	xdstest.Eventually(t, 15*time.Second, func() (bool, string) {
-		want := envoySplit(t, e, n, keyspace, shard, class)
-		got = c.Count(t, splitCalls, headers...)
-		aliases := map[string]bool{}
-		for a := range want {
-			aliases[a] = true
-		}
-		for a := range got {
-			aliases[a] = true
-		}
-		for a := range aliases {
-			measured := 100 * float64(got[a]) / float64(got.Total())
-			if math.Abs(measured-100*want[a]) > splitTolerance {
-				return false, fmt.Sprintf("%s: grpc-js measured %.1f%%, Envoy's formula %.1f%% (calls %v, formula %v)", a, measured, 100*want[a], got, want)
-			}
-		}
-		return true, ""
-	})
-	return got
+// nodeCounter is a grpc-js client as a counter, for matchesEnvoy.
+type nodeCounter struct {
+	t *testing.T
+	c *nodeClient
+}
+
+func (n nodeCounter) Count(calls int, headers ...string) xdstest.Counts {
+	return n.c.Count(n.t, calls, headers...)
 }
 
 // TestNodeNoSafeTabletFailsTheCall: with no safe tablet for a request,

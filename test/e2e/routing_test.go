@@ -7,22 +7,25 @@ import (
 	"github.com/shardmesh/shardmesh/internal/xdstest"
 )
 
+// headerCases: for a client in zone r1a of keyspace commerce, where calls
+// with these headers go. The grpc-go and grpc-js tests share them.
+var headerCases = map[string]struct {
+	headers []string
+	want    string
+}{
+	"x-shard 80- goes to its primary":         {[]string{"x-shard", "80-"}, "zone2-0000000211"},
+	"x-tablet-type primary is the default":    {[]string{"x-tablet-type", "primary", "x-shard", "-80"}, "zone1-0000000101"},
+	"x-keyspace-id below 0x80 picks -80":      {[]string{"x-keyspace-id", "7fffffffffffffff"}, "zone1-0000000101"},
+	"x-keyspace-id at 0x80 picks 80-":         {[]string{"x-keyspace-id", "8000000000000000"}, "zone2-0000000211"},
+	"replica read stays in the client's zone": {[]string{"x-tablet-type", "replica", "x-shard", "-80"}, "zone1-0000000102"},
+	"replica read by keyspace id":             {[]string{"x-tablet-type", "replica", "x-keyspace-id", "c000000000000000"}, "zone1-0000000111"},
+}
+
 func TestHeadersSelectShardAndTabletType(t *testing.T) {
 	e := newEnv(t)
 	c := e.dial(inR1A, "commerce")
 	routesTo(t, c, "zone1-0000000101", "x-shard", "-80")
-	cases := map[string]struct {
-		headers []string
-		want    string
-	}{
-		"x-shard 80- goes to its primary":         {[]string{"x-shard", "80-"}, "zone2-0000000211"},
-		"x-tablet-type primary is the default":    {[]string{"x-tablet-type", "primary", "x-shard", "-80"}, "zone1-0000000101"},
-		"x-keyspace-id below 0x80 picks -80":      {[]string{"x-keyspace-id", "7fffffffffffffff"}, "zone1-0000000101"},
-		"x-keyspace-id at 0x80 picks 80-":         {[]string{"x-keyspace-id", "8000000000000000"}, "zone2-0000000211"},
-		"replica read stays in the client's zone": {[]string{"x-tablet-type", "replica", "x-shard", "-80"}, "zone1-0000000102"},
-		"replica read by keyspace id":             {[]string{"x-tablet-type", "replica", "x-keyspace-id", "c000000000000000"}, "zone1-0000000111"},
-	}
-	for name, tc := range cases {
+	for name, tc := range headerCases {
 		t.Run(name, func(t *testing.T) {
 			if got := c.Count(20, tc.headers...); !got.Only(tc.want) {
 				t.Errorf("calls went to %v, want all to %s", got, tc.want)

@@ -34,9 +34,15 @@ func envoySplit(t *testing.T, e *env, n xdstest.Node, keyspace, shard string, cl
 	return weights.EnvoySplit(a)
 }
 
+// counter makes n calls with the given headers and counts which tablet
+// served each: a grpc-go client (xdstest.Client) or a grpc-js one.
+type counter interface {
+	Count(n int, headers ...string) xdstest.Counts
+}
+
 // matchesEnvoy waits until the split measured with c agrees with Envoy's
 // formula within splitTolerance for every tablet, and returns it.
-func matchesEnvoy(t *testing.T, e *env, c *xdstest.Client, n xdstest.Node, keyspace, shard string, class weights.Class, headers ...string) xdstest.Counts {
+func matchesEnvoy(t *testing.T, e *env, c counter, n xdstest.Node, keyspace, shard string, class weights.Class, headers ...string) xdstest.Counts {
 	t.Helper()
 	var got xdstest.Counts
 	xdstest.Eventually(t, 15*time.Second, func() (bool, string) {
@@ -52,7 +58,7 @@ func matchesEnvoy(t *testing.T, e *env, c *xdstest.Client, n xdstest.Node, keysp
 		for a := range aliases {
 			measured := 100 * float64(got[a]) / float64(got.Total())
 			if math.Abs(measured-100*want[a]) > splitTolerance {
-				return false, fmt.Sprintf("%s: gRPC measured %.1f%%, Envoy's formula %.1f%% (calls %v, formula %v)", a, measured, 100*want[a], got, want)
+				return false, fmt.Sprintf("%s: measured %.1f%%, Envoy's formula %.1f%% (calls %v, formula %v)", a, measured, 100*want[a], got, want)
 			}
 		}
 		return true, ""
