@@ -24,17 +24,17 @@ type deltaWatch struct {
 // watchDelta opens a watch for a delta stream's request, answering it at
 // once when the client lacks something or holds something stale or gone.
 func (s *watches) watchDelta(groupID string, req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) func() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	g := s.group(groupID)
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	w := &deltaWatch{req: req, sub: sub, out: out, typeURL: req.GetTypeUrl()}
 	if cur := g.current(w.typeURL); cur != nil && w.answer(cur, nil, req.GetResponseNonce() == "") {
 		return func() {}
 	}
 	g.delta[w] = struct{}{}
 	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		g.mu.Lock()
+		defer g.mu.Unlock()
 		delete(g.delta, w)
 	}
 }

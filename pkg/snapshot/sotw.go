@@ -35,7 +35,7 @@ import (
 // type are kept, so the state at that version is the client's state of
 // the names it subscribes to.
 type watches struct {
-	mu     sync.Mutex // guards groups and everything they hold
+	mu     sync.Mutex // guards groups; each group has its own lock
 	groups map[string]*watchGroup
 }
 
@@ -45,6 +45,7 @@ type watches struct {
 const sotwHistory = 8
 
 type watchGroup struct {
+	mu     sync.Mutex         // guards the fields below
 	states map[string][]*view // type URL -> recent views, newest last
 	sotw   map[*sotwWatch]struct{}
 	delta  map[*deltaWatch]struct{}
@@ -84,7 +85,10 @@ func fullState(typeURL string) bool {
 	return cache.ResourceRequiresFullStateInSotw(typeURL) || typeURL == resourcev3.ScopedRouteType
 }
 
+// group returns a group's watches, creating them; lock g.mu to use them.
 func (s *watches) group(id string) *watchGroup {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.groups == nil {
 		s.groups = map[string]*watchGroup{}
 	}
@@ -99,9 +103,9 @@ func (s *watches) group(id string) *watchGroup {
 // watchSotW opens a watch for a SotW stream's request, answering it at once
 // when the client lacks something the group's current snapshot has.
 func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscription, out chan cache.Response) func() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	g := s.group(groupID)
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	w := &sotwWatch{req: req, sub: sub, out: out, typeURL: req.GetTypeUrl(), fullSet: fullState(req.GetTypeUrl())}
 	w.base = g.at(w.typeURL, req.GetVersionInfo())
 	if cur := g.current(w.typeURL); cur != nil && w.answer(cur) {
@@ -109,8 +113,8 @@ func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscr
 	}
 	g.sotw[w] = struct{}{}
 	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		g.mu.Lock()
+		defer g.mu.Unlock()
 		delete(g.sotw, w)
 	}
 }
@@ -118,9 +122,9 @@ func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscr
 // publish records a group's new snapshot and answers the watches it
 // concerns; changed names what changed since the previous one.
 func (s *watches) publish(groupID string, snap *groupSnap, changed changes) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	g := s.group(groupID)
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	moved := map[string]bool{} // types whose version changed
 	for _, u := range typeURLs {
 		cur := snap.view(u)
