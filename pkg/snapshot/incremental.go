@@ -37,7 +37,7 @@ func (p *part) matches(ks *topology.Keyspace, plan string, shards []*topology.Sh
 func (p *part) seal() {
 	for _, u := range typeURLs {
 		i := cache.GetResponseType(u)
-		p.digest[i] = versionOf(p.set.versions[u])
+		p.digest[i] = digest(p.set.items[i])
 		p.index[i] = make(map[string]entry, len(p.set.items[i]))
 		for _, r := range p.set.items[i] {
 			p.index[i][r.name] = r.e
@@ -201,7 +201,7 @@ func assemble(parts []*part, st *groupState, raw bool) (*groupSnap, changes) {
 		}
 		version := hex.EncodeToString(h.Sum(nil)[:8])
 		if n == 0 {
-			version = versionOf(nil)
+			version = digest(nil)
 		}
 		if prev != nil && prev.views[i].version == version {
 			snap.views[i] = prev.views[i]

@@ -3,9 +3,7 @@ package snapshot
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -236,8 +234,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 
 // resourceSet collects a group's resources by type.
 type resourceSet struct {
-	items    [types.UnknownType][]named
-	versions map[string]map[string]string // type URL -> name -> hash
+	items [types.UnknownType][]named
 }
 
 // named is a resource with its name: the form served (pre-marshalled)
@@ -256,26 +253,20 @@ const (
 var typeURLs = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ScopedRouteType}
 
 func (s *resourceSet) add(typeURL, name string, e entry) {
-	if s.versions == nil {
-		s.versions = map[string]map[string]string{}
-		for _, u := range typeURLs {
-			s.versions[u] = map[string]string{}
-		}
-	}
 	i := cache.GetResponseType(typeURL)
 	s.items[i] = append(s.items[i], named{name, e})
-	s.versions[typeURL][name] = e.hash
 }
 
-func versionOf(versions map[string]string) string {
-	names := make([]string, 0, len(versions))
-	for n := range versions {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+// digest hashes resources' names and content hashes, in order: a part's
+// resources come in an order fixed by the topology (keyspaces, shards and
+// classes sorted), so replicas reading the same revision agree.
+func digest(items []named) string {
 	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s=%s\n", n, versions[n])
+	for _, r := range items {
+		h.Write([]byte(r.name))
+		h.Write([]byte{'='})
+		h.Write([]byte(r.e.hash))
+		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
