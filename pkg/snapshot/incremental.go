@@ -89,10 +89,7 @@ func (t *Translator) buildParts(topo *topology.Topology, g NodeGroup, now time.T
 			continue
 		}
 		plan, key := t.plan(topo, ks, shards, now)
-		phases := make([]string, len(shards))
-		for i, s := range shards {
-			phases[i] = t.rampPhase(topo, ks, s, now)
-		}
+		phases := t.shardPhases(topo, ks, shards, now)
 		p := st.parts[name]
 		if p == nil || !p.matches(ks, key, shards, phases) {
 			p = &part{ks: ks, plan: key, shards: shards, phases: phases}

@@ -60,6 +60,7 @@ type Translator struct {
 		topo   *topology.Topology
 		now    time.Time
 		phases map[*topology.Shard]string
+		byKS   map[string][]string  // keyspace -> phases of its shards, in order
 		plans  map[string]keyedPlan // by keyspace
 	}
 }
@@ -156,7 +157,7 @@ func (t *Translator) group(g NodeGroup) *groupState {
 func (t *Translator) startGeneration(topo *topology.Topology, now time.Time) {
 	if t.gen.topo != topo || !t.gen.now.Equal(now) {
 		t.gen.topo, t.gen.now = topo, now
-		t.gen.phases, t.gen.plans = map[*topology.Shard]string{}, map[string]keyedPlan{}
+		t.gen.phases, t.gen.byKS, t.gen.plans = map[*topology.Shard]string{}, map[string][]string{}, map[string]keyedPlan{}
 	}
 }
 
@@ -171,6 +172,25 @@ func (t *Translator) rampPhase(topo *topology.Topology, ks *topology.Keyspace, s
 		p = weights.RampPhase(topo, ks, s, now)
 		t.gen.phases[s] = p
 	}
+	return p
+}
+
+// shardPhases returns the ramp phases of a keyspace's shards, in order,
+// computed once for all the groups built for one topology at one time. The
+// slice is shared: callers must not modify it.
+func (t *Translator) shardPhases(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) []string {
+	t.genMu.Lock()
+	defer t.genMu.Unlock()
+	t.startGeneration(topo, now)
+	if p, ok := t.gen.byKS[ks.Name]; ok {
+		return p
+	}
+	p := make([]string, len(shards))
+	for i, s := range shards {
+		p[i] = weights.RampPhase(topo, ks, s, now)
+		t.gen.phases[s] = p[i]
+	}
+	t.gen.byKS[ks.Name] = p
 	return p
 }
 
