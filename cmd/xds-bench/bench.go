@@ -15,7 +15,6 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -58,7 +57,7 @@ type phase struct {
 	BurstConverged float64   `json:"burst_converged_seconds"`
 	BurstWritten   float64   `json:"burst_written_seconds"` // the burst's last etcd write acknowledged
 	PeakRSS        float64   `json:"peak_rss_mib"`          // of the process, by the end of this phase
-	FloorMS        []float64 `json:"floor_ms"`              // etcd watch notification + marshal of the changed assignment
+	FloorMS        []float64 `json:"floor_ms"`              // etcd watch notification + marshal, send and receive of the changed assignment
 	Error          string    `json:"error,omitempty"`
 }
 
@@ -243,6 +242,11 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 	ph.AllConnected = time.Since(start).Seconds()
 	log("%s: %d streams configured in %.2fs", ph.Name, len(clients), ph.AllConnected)
 
+	pipe, err := newFloorPipe(ctx)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	defer pipe.stop()
 	watch := cli.Watch(ctx, "/shardmesh/tablets/", clientv3.WithPrefix())
 	rng := rand.New(rand.NewPCG(42, 42))
 	var ru0, ru1 syscall.Rusage
@@ -269,7 +273,11 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 			return err
 		}
 		floor := waitWatch(ctx, watch).Sub(t0)
-		floor += marshalCost()
+		send, err := pipe.deliver()
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		floor += send
 		ph.FloorMS = append(ph.FloorMS, float64(floor.Microseconds())/1000)
 		worst, ok := time.Duration(0), true
 		for _, c := range affected {
@@ -452,28 +460,12 @@ func waitWatch(ctx context.Context, w clientv3.WatchChan) time.Time {
 	return time.Now()
 }
 
-// marshalCost is the time to marshal one assignment of a shard's replica
-// class (10 endpoints), the least work a push of the change needs.
-func marshalCost() time.Duration {
-	cla := &endpointv3.ClusterLoadAssignment{ClusterName: "ks00/00-08/replica"}
-	for i := range 9 {
-		cla.Endpoints = append(cla.Endpoints, &endpointv3.LocalityLbEndpoints{
-			Locality:    &corev3.Locality{Region: "r1", Zone: cellName(i), SubZone: cellName(i)},
-			LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Hostname: "z0-0000000001", Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{Address: "127.0.0.1", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 1}}}}}}}},
-		})
-	}
-	start := time.Now()
-	_, _ = proto.Marshal(cla)
-	return time.Since(start)
-}
-
 // buildTimes is a slog handler that keeps the duration of every snapshot
 // rebuild the server logs ("topology applied", attribute "took"), so that
 // the report can split convergence into rebuild and delivery.
 type buildTimes struct {
-	mu    sync.Mutex
-	took  []time.Duration
-	attrs []slog.Attr
+	mu   sync.Mutex
+	took []time.Duration
 }
 
 func (b *buildTimes) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }

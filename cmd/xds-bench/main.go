@@ -126,7 +126,7 @@ func printReport(r *report) {
 		}
 		return fmt.Sprintf("%.1f / %.1f ms", percentile(sorted(p.RebuildMS), 50), percentile(sorted(p.RebuildMS), 99))
 	})
-	row("physical floor p99 (etcd watch + marshal)", func(p *phase) string { return fmt.Sprintf("%.1f ms", percentile(sorted(p.FloorMS), 99)) })
+	row("physical floor p99 (etcd watch + marshal, send and receive one assignment)", func(p *phase) string { return fmt.Sprintf("%.1f ms", percentile(sorted(p.FloorMS), 99)) })
 	row("resources per change per affected stream: delta / SotW", func(p *phase) string { return fmt.Sprintf("%.1f / %.1f", p.ResDelta, p.ResSotW) })
 	row("bytes per change per affected stream", func(p *phase) string { return fmt.Sprintf("%.0f", p.Bytes) })
 	row("CPU seconds per change (server + clients)", func(p *phase) string { return fmt.Sprintf("%.4f", p.CPUPerChange) })
