@@ -19,7 +19,6 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/shardmesh/shardmesh/internal/app"
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
