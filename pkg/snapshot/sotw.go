@@ -153,7 +153,7 @@ func (s *watches) publish(groupID string, snap *groupSnap, changed changes) {
 			continue
 		}
 		cur := g.current(w.typeURL)
-		if names, ok := changed[w.typeURL]; ok && w.base != nil && w.base == g.previous(w.typeURL) && !w.concerns(names) {
+		if names, ok := changed[w.typeURL]; ok && w.base != nil && w.base == g.previous(w.typeURL) && !concerns(w.sub, names) {
 			w.base = cur // nothing the client holds changed
 			continue
 		}
@@ -171,9 +171,7 @@ func (g *watchGroup) previous(typeURL string) *view {
 	return s[len(s)-2]
 }
 
-// concerns reports whether any of the names is one the watch subscribes to.
-func (w *sotwWatch) concerns(names []string) bool { return concerns(w.sub, names) }
-
+// concerns reports whether any of the names is one sub subscribes to.
 func concerns(sub cache.Subscription, names []string) bool {
 	if len(names) == 0 {
 		return false
