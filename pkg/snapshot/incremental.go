@@ -227,14 +227,18 @@ func changedNames(prev *view, old, cur []*part, i types.ResponseType) []string {
 	for _, p := range cur {
 		kept[p] = true
 	}
-	gone := map[string]bool{}
+	var gone []*part // parts replaced or removed
 	for _, p := range old {
 		if kept[p] {
 			delete(kept, p) // in both: untouched
-			continue
+		} else {
+			gone = append(gone, p)
 		}
+	}
+	removed := map[string]bool{}
+	for _, p := range gone {
 		for _, r := range p.set.items[i] {
-			gone[r.name] = true
+			removed[r.name] = true
 		}
 	}
 	var names []string
@@ -242,14 +246,23 @@ func changedNames(prev *view, old, cur []*part, i types.ResponseType) []string {
 		if !kept[p] {
 			continue
 		}
-		for _, r := range p.set.items[i] {
-			delete(gone, r.name)
-			if prev.hash(r.name) != r.e.hash {
+		// A rebuilt part usually lists the same names in the same order as
+		// the one it replaces: compare by position, by name otherwise.
+		was := prev.parts[partKeyOf(p)]
+		for j, r := range p.set.items[i] {
+			delete(removed, r.name)
+			var h string
+			if was != nil && j < len(was.set.items[i]) && was.set.items[i][j].name == r.name {
+				h = was.set.items[i][j].e.hash
+			} else {
+				h = prev.hash(r.name)
+			}
+			if h != r.e.hash {
 				names = append(names, r.name)
 			}
 		}
 	}
-	for n := range gone {
+	for n := range removed {
 		names = append(names, n)
 	}
 	return names

@@ -210,6 +210,13 @@ func (t *Translator) plan(topo *topology.Topology, ks *topology.Keyspace, shards
 }
 
 func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, plan routePlan, g NodeGroup, now time.Time) error {
+	n := len(shards) * len(weights.Classes)
+	if ks.MySQLPortBase != 0 && g.Kind == weights.KindEnvoy {
+		n *= 2 // and a MySQL listener, cluster and assignment per shard and class
+	}
+	for _, u := range []string{typeCluster, typeEndpoint} {
+		set.items[cache.GetResponseType(u)] = make([]named, 0, n)
+	}
 	if g.Kind == weights.KindGRPC {
 		l, err := t.listeners.get(ks.Name, func() types.Resource { return makeAPIListener(ks.Name) })
 		if err != nil {
