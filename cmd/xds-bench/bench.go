@@ -294,11 +294,12 @@ func measure(ctx context.Context, cfg config, cli *clientv3.Client, addr string,
 				time.Sleep(200 * time.Microsecond) // polling the clients' records: the measurement uses their own timestamps
 			}
 		}
-		if !ok {
-			ph.Missed++
+		if ok {
+			ph.Latencies = append(ph.Latencies, float64(worst.Microseconds())/1000)
+		} else {
+			ph.Missed++ // counted, not given a latency
 			log("%s: change %d missed", ph.Name, i)
 		}
-		ph.Latencies = append(ph.Latencies, float64(worst.Microseconds())/1000)
 		for j, c := range affected {
 			_, n, b := c.counters()
 			resources += n - before[j][1]
