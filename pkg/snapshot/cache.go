@@ -25,10 +25,13 @@ type Cache struct {
 	log        *slog.Logger
 	now        func() time.Time
 
-	mu      sync.Mutex // guards topo and groups
-	topo    *topology.Topology
-	groups  map[string]NodeGroup
-	onBuild func(BuildStats)
+	mu        sync.Mutex // guards topo, groups, streams and idle
+	topo      *topology.Topology
+	groups    map[string]NodeGroup
+	streams   map[string]int       // group ID -> open streams
+	idle      map[string]time.Time // group ID -> when its last stream closed
+	groupIdle time.Duration
+	onBuild   func(BuildStats)
 	// verMu guards versions (group ID -> version of the snapshot set
 	// last), which parallel publishes share.
 	verMu    sync.Mutex
@@ -59,17 +62,27 @@ type CacheOptions struct {
 	Logger  *slog.Logger
 	Now     func() time.Time // the clock for time-based policy; time.Now when nil
 	OnBuild func(BuildStats) // optional, called after each topology rebuild
+	// GroupIdle is how long a group with no open stream keeps being built
+	// before it is forgotten (DefaultGroupIdle when zero). Without it, every
+	// locality or tenant a node ever named would be rebuilt on every change.
+	GroupIdle time.Duration
 }
+
+// DefaultGroupIdle is CacheOptions.GroupIdle's default.
+const DefaultGroupIdle = 10 * time.Minute
 
 // NewCache returns an empty cache. Nodes get no resources until the first
 // topology arrives.
 func NewCache(opts CacheOptions) *Cache {
 	c := &Cache{
-		log:      opts.Logger,
-		now:      opts.Now,
-		groups:   map[string]NodeGroup{},
-		versions: map[string]string{},
-		onBuild:  opts.OnBuild,
+		log:       opts.Logger,
+		now:       opts.Now,
+		groups:    map[string]NodeGroup{},
+		streams:   map[string]int{},
+		idle:      map[string]time.Time{},
+		groupIdle: opts.GroupIdle,
+		versions:  map[string]string{},
+		onBuild:   opts.OnBuild,
 
 		published: map[string]map[string]published{},
 	}
@@ -79,6 +92,9 @@ func NewCache(opts CacheOptions) *Cache {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.groupIdle <= 0 {
+		c.groupIdle = DefaultGroupIdle
 	}
 	// ads=false: in ADS mode go-control-plane answers a request for named
 	// resources only when the names cover every resource of that type in
@@ -118,12 +134,15 @@ func (c *Cache) Topology() *topology.Topology {
 	return c.topo
 }
 
-// Register makes sure the node's group exists and has a snapshot; the xDS
-// server calls it on every stream's first request.
+// Register makes sure the node's group exists and has a snapshot, and
+// counts a stream of it; the xDS server calls it on every stream's first
+// request, and Release when the stream closes.
 func (c *Cache) Register(node *corev3.Node) NodeGroup {
 	g := GroupOf(node)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.streams[g.ID()]++
+	delete(c.idle, g.ID())
 	if _, ok := c.groups[g.ID()]; !ok {
 		c.groups[g.ID()] = g
 		if c.topo != nil {
@@ -131,6 +150,42 @@ func (c *Cache) Register(node *corev3.Node) NodeGroup {
 		}
 	}
 	return g
+}
+
+// Release counts a stream of a group closed. A group left without streams
+// for CacheOptions.GroupIdle is forgotten at the next rebuild.
+func (c *Cache) Release(groupID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.streams[groupID] > 0 {
+		c.streams[groupID]--
+	}
+	if c.streams[groupID] == 0 {
+		delete(c.streams, groupID)
+		c.idle[groupID] = c.now()
+	}
+}
+
+// forgetIdle drops the groups idle for longer than c.groupIdle, with
+// everything kept for them. c.mu must be held.
+func (c *Cache) forgetIdle(now time.Time) {
+	for id, since := range c.idle {
+		if now.Sub(since) < c.groupIdle {
+			continue
+		}
+		delete(c.idle, id)
+		delete(c.groups, id)
+		c.translator.forget(id)
+		c.watches.forget(id)
+		c.snapshots.ClearSnapshot(id)
+		c.verMu.Lock()
+		delete(c.versions, id)
+		c.verMu.Unlock()
+		c.pubMu.Lock()
+		delete(c.published, id)
+		c.pubMu.Unlock()
+		c.log.Info("idle node group forgotten", "group", id, "idle", now.Sub(since))
+	}
 }
 
 // OnTopology rebuilds every group's snapshot for a new topology. It
@@ -141,6 +196,7 @@ func (c *Cache) OnTopology(t *topology.Topology) {
 	defer c.mu.Unlock()
 	c.topo = t
 	now := c.now()
+	c.forgetIdle(now)
 	groups := make([]NodeGroup, 0, len(c.groups))
 	for _, g := range c.groups {
 		groups = append(groups, g)

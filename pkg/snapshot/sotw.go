@@ -100,6 +100,13 @@ func (s *watches) group(id string) *watchGroup {
 	return g
 }
 
+// forget drops a group's watches and history; its streams are closed.
+func (s *watches) forget(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.groups, id)
+}
+
 // watchSotW opens a watch for a SotW stream's request, answering it at once
 // when the client lacks something the group's current snapshot has.
 func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscription, out chan cache.Response) func() {

@@ -152,6 +152,13 @@ func (t *Translator) group(g NodeGroup) *groupState {
 	return st
 }
 
+// forget drops what the translator keeps for a group.
+func (t *Translator) forget(groupID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.groups, groupID)
+}
+
 // startGeneration resets the per-generation memos when the topology or the
 // time differs from the last build's. t.genMu must be held.
 func (t *Translator) startGeneration(topo *topology.Topology, now time.Time) {

@@ -54,6 +54,7 @@ func (s *Server) register(id streamID, n *corev3.Node) *corev3.Node {
 func (s *Server) closed(id streamID) {
 	if group, ok := s.streams.close(id); ok {
 		s.observer.StreamClosed(group)
+		s.cache.Release(group)
 	}
 }
 

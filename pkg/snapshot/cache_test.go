@@ -1,0 +1,73 @@
+package snapshot_test
+
+import (
+	"testing"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/shardmesh/shardmesh/pkg/snapshot"
+	"github.com/shardmesh/shardmesh/pkg/topology"
+)
+
+// TestIdleGroupsAreForgotten: a node group whose last stream closed keeps
+// being built for CacheOptions.GroupIdle, then is forgotten, so that
+// localities or tenants nobody uses any more cost nothing; a node of it
+// that connects again gets a fresh snapshot.
+func TestIdleGroupsAreForgotten(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	c := snapshot.NewCache(snapshot.CacheOptions{Now: func() time.Time { return now }, GroupIdle: time.Minute})
+	b := topology.NewBuilder()
+	if err := b.Put("tablets/zone1-0000000001", []byte(`{"keyspace":"ks","shard":"0","type":"primary","hostname":"h","port_map":{"grpc":1},"state":"SERVING"}`)); err != nil {
+		t.Fatal(err)
+	}
+	rev := int64(0)
+	rebuild := func() {
+		rev++
+		c.OnTopology(b.Build(rev))
+	}
+	rebuild()
+	node := &corev3.Node{Id: "a", UserAgentName: "grpc-go", Locality: &corev3.Locality{Region: "r1", Zone: "z1"}}
+	g := c.Register(node)
+	c.Register(node) // a second stream of the group
+	known := func() bool {
+		for _, k := range c.Groups() {
+			if k.ID() == g.ID() {
+				return true
+			}
+		}
+		return false
+	}
+
+	c.Release(g.ID())
+	now = now.Add(2 * time.Minute)
+	rebuild()
+	if !known() {
+		t.Fatal("a group with an open stream was forgotten")
+	}
+
+	c.Release(g.ID()) // its last stream
+	now = now.Add(30 * time.Second)
+	rebuild()
+	if !known() {
+		t.Fatal("a group idle for 30s of its 1m was forgotten")
+	}
+	now = now.Add(time.Minute)
+	rebuild()
+	if known() {
+		t.Fatal("a group idle for 1m30s was kept")
+	}
+	if _, err := c.Snapshots().GetSnapshot(g.ID()); err == nil {
+		t.Error("the forgotten group's snapshot is still held")
+	}
+
+	c.Register(node)
+	snap, err := c.Snapshots().GetSnapshot(g.ID())
+	if err != nil {
+		t.Fatalf("a node of a forgotten group connected again and got no snapshot: %v", err)
+	}
+	if len(snap.GetResources(resourcev3.ListenerType)) != 1 {
+		t.Errorf("the new snapshot has %d listeners, want keyspace ks's", len(snap.GetResources(resourcev3.ListenerType)))
+	}
+}
