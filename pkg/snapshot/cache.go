@@ -14,10 +14,12 @@ import (
 	"github.com/shardmesh/shardmesh/pkg/topology"
 )
 
-// Cache keeps one go-control-plane snapshot per node group and rebuilds
-// them when the topology changes. Groups are created on demand when a node
-// of a new group connects. A group whose new snapshot fails to build keeps
-// its last good snapshot. Cache is safe for concurrent use.
+// Cache keeps one snapshot per node group, rebuilds them when the topology
+// changes and answers the xDS server's watches from them. Groups are
+// created on demand when a node of a new group connects, and forgotten
+// after CacheOptions.GroupIdle without streams. A group whose new snapshot
+// fails to build keeps its last good snapshot. Cache is safe for
+// concurrent use.
 type Cache struct {
 	snapshots  cache.SnapshotCache // holds every group's snapshot, for reading
 	watches    watches             // serves the xDS streams
