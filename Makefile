@@ -7,7 +7,7 @@ XDS_ADDR  ?= 127.0.0.1:18000
 ADMIN_ADDR?= 127.0.0.1:18001
 DATA_DIR  ?= .shardmesh-data
 
-.PHONY: all build run test vet fmt clean bench demo
+.PHONY: all build run test vet fmt clean bench demo deps
 
 all: build
 
@@ -25,7 +25,11 @@ vet:
 test/node/node_modules: test/node/package-lock.json
 	npm ci --prefix test/node --no-audit --no-fund
 
-test: vet test/node/node_modules
+# Debian packages the suite runs for real (scripts/debian-deps.sh).
+deps:
+	bash scripts/debian-deps.sh
+
+test: deps vet test/node/node_modules
 	@test -z "$$(gofmt -l cmd pkg internal test envoy examples)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal test envoy examples; exit 1; }
 	$(GO) test -count=1 -timeout 20m ./...
 
