@@ -3,7 +3,6 @@ package snapshot
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,17 +20,13 @@ import (
 // parts are reused without even a memo lookup.
 type part struct {
 	ks     *topology.Keyspace
-	plan   string            // routePlan.key()
-	shards []*topology.Shard // pointer identity: unchanged shards keep theirs
-	phases []string          // weights.RampPhase per shard
+	key    keyspaceKey // the inputs it was built from
 	set    resourceSet
 	digest [types.UnknownType]string           // per type: hash of the part's names and versions
 	index  [types.UnknownType]map[string]entry // per type: the part's resources by name
 }
 
-func (p *part) matches(ks *topology.Keyspace, plan string, shards []*topology.Shard, phases []string) bool {
-	return p.ks == ks && p.plan == plan && slices.Equal(p.shards, shards) && slices.Equal(p.phases, phases)
-}
+func (p *part) matches(k keyspaceKey) bool { return p.key.equal(k) }
 
 // seal computes the part's per-type digests and indexes.
 func (p *part) seal() {
@@ -88,12 +83,11 @@ func (t *Translator) buildParts(topo *topology.Topology, g NodeGroup, now time.T
 		if !Visible(ks, g) || (len(shards) == 0 && !redirected(topo, name)) {
 			continue
 		}
-		plan, key := t.plan(topo, ks, shards, now)
-		phases := t.shardPhases(topo, ks, shards, now)
+		in := t.inputsOf(topo, ks, shards, now)
 		p := st.parts[name]
-		if p == nil || !p.matches(ks, key, shards, phases) {
-			p = &part{ks: ks, plan: key, shards: shards, phases: phases}
-			if err := t.keyspace(&p.set, topo, ks, shards, plan, g, now); err != nil {
+		if p == nil || !p.matches(in.key) {
+			p = &part{ks: ks, key: in.key}
+			if err := t.keyspace(&p.set, in, g); err != nil {
 				return nil, err
 			}
 			p.seal()

@@ -16,6 +16,7 @@ type routeSide struct {
 	keyspace string
 	shards   []*topology.Shard
 	weight   uint32
+	mysql    bool // the keyspace has a mysql_port_base: Envoy's TCP listeners may route to it
 }
 
 // routePlan is, for each class, the keyspaces its traffic goes to.
@@ -26,16 +27,21 @@ type routePlan map[weights.Class][]routeSide
 func planRoutes(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) routePlan {
 	plan := routePlan{}
 	for _, c := range weights.Classes {
-		own := routeSide{keyspace: ks.Name, shards: shards, weight: 100}
+		own := routeSide{keyspace: ks.Name, shards: shards, weight: 100, mysql: hasMySQL(topo, ks.Name)}
 		r, ok := weights.RedirectOf(topo, ks.Name, c, now)
 		if !ok || r.Percent == 0 {
 			plan[c] = keep(own)
 			continue
 		}
 		own.weight = 100 - r.Percent
-		plan[c] = keep(own, routeSide{keyspace: r.ToKeyspace, shards: topo.ShardsOf(r.ToKeyspace), weight: r.Percent})
+		plan[c] = keep(own, routeSide{keyspace: r.ToKeyspace, shards: topo.ShardsOf(r.ToKeyspace), weight: r.Percent, mysql: hasMySQL(topo, r.ToKeyspace)})
 	}
 	return plan
+}
+
+func hasMySQL(topo *topology.Topology, keyspace string) bool {
+	ks, ok := topo.Keyspaces[keyspace]
+	return ok && ks.MySQLPortBase != 0
 }
 
 // keep drops sides with no weight or no shards.
@@ -43,13 +49,14 @@ func keep(sides ...routeSide) []routeSide {
 	return slices.DeleteFunc(sides, func(s routeSide) bool { return s.weight == 0 || len(s.shards) == 0 })
 }
 
-// key describes a plan for the route memo.
+// key describes a plan completely: every field of every side (shards by
+// name, which fixes their key range).
 func (p routePlan) key() string {
 	var b strings.Builder
 	for _, c := range weights.Classes {
 		b.WriteString(string(c))
 		for _, sd := range p[c] {
-			fmt.Fprintf(&b, "|%s:%d:", sd.keyspace, sd.weight)
+			fmt.Fprintf(&b, "|%s:%d:%t:", sd.keyspace, sd.weight, sd.mysql)
 			for _, s := range sd.shards {
 				b.WriteString(s.Name)
 				b.WriteByte(',')

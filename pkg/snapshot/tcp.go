@@ -77,10 +77,10 @@ type tcpTarget struct {
 // shard's own MySQL cluster and, for each other keyspace its traffic goes
 // to, the cluster of the shard there that holds the start of this shard's
 // key range, if that keyspace has MySQL listeners too.
-func tcpTargets(topo *topology.Topology, s *topology.Shard, c weights.Class, sides []routeSide) []tcpTarget {
+func tcpTargets(s *topology.Shard, c weights.Class, sides []routeSide) []tcpTarget {
 	var out []tcpTarget
 	for _, sd := range sides {
-		if ks, ok := topo.Keyspaces[sd.keyspace]; !ok || ks.MySQLPortBase == 0 {
+		if !sd.mysql {
 			continue
 		}
 		if t := shardHolding(sd.shards, s.Range); t != nil {
@@ -95,16 +95,18 @@ func tcpTargets(topo *topology.Topology, s *topology.Shard, c weights.Class, sid
 
 // mysqlResources adds the TCP listeners, clusters and assignments of a
 // keyspace for an Envoy group, when the keyspace has a mysql_port_base.
-func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, plan routePlan, g NodeGroup, now time.Time) error {
+func (t *Translator) mysqlResources(set *resourceSet, in *keyspaceInputs, g NodeGroup) error {
+	ks, plan := in.ks, in.plan
 	if g.Kind != weights.KindEnvoy || ks.MySQLPortBase == 0 {
 		return nil
 	}
-	for i, s := range shards {
+	for i, si := range in.shards {
+		s := si.Shard
 		for _, c := range weights.Classes {
 			cname := MySQLClusterName(ks.Name, s.Name, c)
 			lname := "mysql:" + cname[:len(cname)-len("/mysql")]
 			port := MySQLPort(ks, i, c)
-			targets := tcpTargets(topo, s, c, plan[c])
+			targets := tcpTargets(s, c, plan[c])
 			l, err := t.listeners.get(fmt.Sprintf("%s@%d%v", lname, port, targets), func() types.Resource { return makeTCPListener(lname, port, targets) })
 			if err != nil {
 				return err
@@ -115,8 +117,8 @@ func (t *Translator) mysqlResources(set *resourceSet, topo *topology.Topology, k
 				return err
 			}
 			set.add(typeCluster, cname, cl)
-			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now, MySQL: true}
-			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, t.rampPhase(topo, ks, s, now), true}
+			req := weights.Request{Inputs: si, Class: c, Client: g.Locality(), Kind: g.Kind, MySQL: true}
+			key := assignmentKey{si.Key(), c, g.Locality(), g.Kind, true}
 			a, err := t.assignments.get(key, func() types.Resource { return makeAssignment(cname, weights.Assign(req)) })
 			if err != nil {
 				return err

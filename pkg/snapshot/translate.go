@@ -20,14 +20,14 @@ type clusterKey struct {
 	name     string
 }
 
+// assignmentKey is every input of weights.Assign: the shard's inputs
+// (keyspace, tablets, cells, overrides and time phases) and the request.
 type assignmentKey struct {
-	keyspace *topology.Keyspace
-	shard    *topology.Shard
+	inputs   weights.InputsKey
 	class    weights.Class
 	locality weights.Locality
 	kind     weights.ClientKind
-	ramp     string // weights.RampPhase: the assignment changes as ramps step
-	mysql    bool   // addressed on the tablets' MySQL port
+	mysql    bool // addressed on the tablets' MySQL port
 }
 
 type routeKey struct {
@@ -54,20 +54,34 @@ type Translator struct {
 	listeners   memo[string]
 	scopes      memo[string]
 	// gen holds what every group built for one topology at one time
-	// shares: see rampPhase and plan. genMu guards it.
+	// shares: each keyspace's inputs. genMu guards it.
 	genMu sync.Mutex
 	gen   struct {
 		topo   *topology.Topology
 		now    time.Time
-		phases map[*topology.Shard]string
-		byKS   map[string][]string  // keyspace -> phases of its shards, in order
-		plans  map[string]keyedPlan // by keyspace
+		inputs map[string]*keyspaceInputs // by keyspace
 	}
 }
 
-type keyedPlan struct {
-	plan routePlan
-	key  string
+// keyspaceInputs are everything a keyspace's resources are built from,
+// resolved from a topology at one time: building them reads nothing else
+// (besides the node group), so key is a complete key of the result.
+type keyspaceInputs struct {
+	ks     *topology.Keyspace
+	plan   routePlan
+	shards []weights.ShardInputs
+	key    keyspaceKey
+}
+
+// keyspaceKey is keyspaceInputs in comparable parts.
+type keyspaceKey struct {
+	ks     *topology.Keyspace
+	plan   string              // routePlan.key()
+	shards []weights.InputsKey // per shard, in order
+}
+
+func (k keyspaceKey) equal(o keyspaceKey) bool {
+	return k.ks == o.ks && k.plan == o.plan && slices.Equal(k.shards, o.shards)
 }
 
 // Stats counts resources translated (not served from the memo) since the
@@ -159,65 +173,39 @@ func (t *Translator) forget(groupID string) {
 	delete(t.groups, groupID)
 }
 
-// startGeneration resets the per-generation memos when the topology or the
-// time differs from the last build's. t.genMu must be held.
-func (t *Translator) startGeneration(topo *topology.Topology, now time.Time) {
+// inputsOf returns a keyspace's inputs at now, resolved once for all the
+// groups built for one topology at one time. The result is shared: callers
+// must not modify it.
+func (t *Translator) inputsOf(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) *keyspaceInputs {
+	t.genMu.Lock()
+	defer t.genMu.Unlock()
 	if t.gen.topo != topo || !t.gen.now.Equal(now) {
 		t.gen.topo, t.gen.now = topo, now
-		t.gen.phases, t.gen.byKS, t.gen.plans = map[*topology.Shard]string{}, map[string][]string{}, map[string]keyedPlan{}
+		t.gen.inputs = map[string]*keyspaceInputs{}
 	}
-}
-
-// rampPhase is weights.RampPhase, computed once per shard for all the
-// groups built for one topology at one time.
-func (t *Translator) rampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
-	t.genMu.Lock()
-	defer t.genMu.Unlock()
-	t.startGeneration(topo, now)
-	p, ok := t.gen.phases[s]
+	in, ok := t.gen.inputs[ks.Name]
 	if !ok {
-		p = weights.RampPhase(topo, ks, s, now)
-		t.gen.phases[s] = p
+		in = resolveKeyspace(topo, ks, shards, now)
+		t.gen.inputs[ks.Name] = in
 	}
-	return p
+	return in
 }
 
-// shardPhases returns the ramp phases of a keyspace's shards, in order,
-// computed once for all the groups built for one topology at one time. The
-// slice is shared: callers must not modify it.
-func (t *Translator) shardPhases(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) []string {
-	t.genMu.Lock()
-	defer t.genMu.Unlock()
-	t.startGeneration(topo, now)
-	if p, ok := t.gen.byKS[ks.Name]; ok {
-		return p
+// resolveKeyspace gathers a keyspace's inputs from a topology at now.
+func resolveKeyspace(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) *keyspaceInputs {
+	in := &keyspaceInputs{ks: ks, plan: planRoutes(topo, ks, shards, now), shards: weights.ResolveShards(topo, ks, shards, now)}
+	in.key = keyspaceKey{ks: ks, plan: in.plan.key(), shards: make([]weights.InputsKey, len(in.shards))}
+	for i, s := range in.shards {
+		in.key.shards[i] = s.Key()
 	}
-	p := make([]string, len(shards))
-	for i, s := range shards {
-		p[i] = weights.RampPhase(topo, ks, s, now)
-		t.gen.phases[s] = p[i]
-	}
-	t.gen.byKS[ks.Name] = p
-	return p
+	return in
 }
 
-// plan is planRoutes with its key, computed once per keyspace for all the
-// groups built for one topology at one time.
-func (t *Translator) plan(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) (routePlan, string) {
-	t.genMu.Lock()
-	defer t.genMu.Unlock()
-	t.startGeneration(topo, now)
-	p, ok := t.gen.plans[ks.Name]
-	if !ok {
-		p.plan = planRoutes(topo, ks, shards, now)
-		p.key = p.plan.key()
-		t.gen.plans[ks.Name] = p
-	}
-	return p.plan, p.key
-}
-
-func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, plan routePlan, g NodeGroup, now time.Time) error {
-	n := len(shards) * len(weights.Classes)
+// keyspace translates a keyspace's resources for a group from its inputs
+// alone.
+func (t *Translator) keyspace(set *resourceSet, in *keyspaceInputs, g NodeGroup) error {
+	ks, plan := in.ks, in.plan
+	n := len(in.shards) * len(weights.Classes)
 	if ks.MySQLPortBase != 0 && g.Kind == weights.KindEnvoy {
 		n *= 2 // and a MySQL listener, cluster and assignment per shard and class
 	}
@@ -237,14 +225,15 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 		}
 		set.add(resourcev3.ScopedRouteType, ks.Name, sc)
 	}
-	r, err := t.routes.get(routeKey{ks, plan.key()}, func() types.Resource {
+	r, err := t.routes.get(routeKey{ks, in.key.plan}, func() types.Resource {
 		return makeRouteConfig(ks, plan)
 	})
 	if err != nil {
 		return err
 	}
 	set.add(resourcev3.RouteType, ks.Name, r)
-	for _, s := range shards {
+	for _, si := range in.shards {
+		s := si.Shard
 		for _, c := range weights.Classes {
 			name := ClusterName(ks.Name, s.Name, c)
 			cl, err := t.clusters.get(clusterKey{ks, name}, func() types.Resource { return makeCluster(name, ks, c) })
@@ -252,8 +241,8 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 				return err
 			}
 			set.add(resourcev3.ClusterType, name, cl)
-			req := weights.Request{Topology: topo, Shard: s, Class: c, Client: g.Locality(), Kind: g.Kind, Now: now}
-			key := assignmentKey{ks, s, c, g.Locality(), g.Kind, t.rampPhase(topo, ks, s, now), false}
+			req := weights.Request{Inputs: si, Class: c, Client: g.Locality(), Kind: g.Kind}
+			key := assignmentKey{si.Key(), c, g.Locality(), g.Kind, false}
 			a, err := t.assignments.get(key, func() types.Resource {
 				return makeAssignment(name, weights.Assign(req))
 			})
@@ -263,7 +252,7 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 			set.add(resourcev3.EndpointType, name, a)
 		}
 	}
-	return t.mysqlResources(set, topo, ks, shards, plan, g, now)
+	return t.mysqlResources(set, in, g)
 }
 
 // resourceSet collects a group's resources by type.

@@ -75,7 +75,6 @@ func (b *Builder) Put(key string, value []byte) error {
 		var c Cell
 		if c, err = DecodeCell(strings.TrimPrefix(key, CellsPrefix), value); err == nil {
 			b.cells[c.Name] = c
-			b.markAll()
 		}
 	case strings.HasPrefix(key, KeyspacesPrefix):
 		var ks *Keyspace
@@ -101,7 +100,6 @@ func (b *Builder) Put(key string, value []byte) error {
 		var d Drain
 		if d, err = DecodeDrain(strings.TrimPrefix(key, DrainPrefix), value); err == nil {
 			b.drains[d.Cell] = d
-			b.markAll()
 		}
 	case strings.HasPrefix(key, ShiftsPrefix):
 		var sh *Shift
@@ -113,7 +111,6 @@ func (b *Builder) Put(key string, value []byte) error {
 		var cell string
 		if cell, err = DecodePrefer(ks, value); err == nil {
 			b.prefer[ks] = cell
-			b.markAll()
 		}
 	}
 	if err != nil {
@@ -128,7 +125,6 @@ func (b *Builder) Delete(key string) {
 	switch {
 	case strings.HasPrefix(key, CellsPrefix):
 		delete(b.cells, strings.TrimPrefix(key, CellsPrefix))
-		b.markAll()
 	case strings.HasPrefix(key, KeyspacesPrefix):
 		name := strings.TrimPrefix(key, KeyspacesPrefix)
 		delete(b.policies, name)
@@ -139,10 +135,8 @@ func (b *Builder) Delete(key string) {
 		b.rules = nil
 	case strings.HasPrefix(key, DrainPrefix):
 		delete(b.drains, strings.TrimPrefix(key, DrainPrefix))
-		b.markAll()
 	case strings.HasPrefix(key, PreferPrefix):
 		delete(b.prefer, strings.TrimPrefix(key, PreferPrefix))
-		b.markAll()
 	case strings.HasPrefix(key, ShiftsPrefix):
 		delete(b.shifts, strings.TrimPrefix(key, ShiftsPrefix))
 	}
@@ -218,17 +212,12 @@ func (b *Builder) removeTablet(alias string) {
 	b.dirty[k] = true
 }
 
-// markAll marks every shard changed: cell placement and overrides affect
-// all of them.
-func (b *Builder) markAll() {
-	for k := range b.byShard {
-		b.dirty[k] = true
-	}
-}
-
 // Build returns the Topology of everything put so far, at revision rev.
 // The result shares unchanged *Shard and *Keyspace values with the previous
-// Build's result.
+// Build's result: a shard is re-created only when its tablets changed, a
+// keyspace only when its policy did. Cells, overrides, shifts and rules
+// are not part of a shard; what reads them resolves them per shard (see
+// weights.ShardInputs).
 func (b *Builder) Build(rev int64) *Topology {
 	t := &Topology{
 		Revision:  rev,

@@ -385,9 +385,10 @@ func TestBuilderPutReturnsError(t *testing.T) {
 	}
 }
 
-// TestBuilderPointerIdentity: a Build shares the shards that did not change
-// since the previous Build, and only those; the snapshot layer skips
-// re-translating a shard whose pointer did not change.
+// TestBuilderPointerIdentity: a Build shares the shards whose tablets did
+// not change since the previous Build, and only those; cells, overrides and
+// shifts leave every shard as it was (their effect is resolved per shard
+// by weights.ShardInputs).
 func TestBuilderPointerIdentity(t *testing.T) {
 	base := []op{
 		put("cells/zone1", cellZone1),
@@ -398,7 +399,6 @@ func TestBuilderPointerIdentity(t *testing.T) {
 		put(tabletKey("zone2-0000000201"), tabletVal("commerce", "80-", "primary")),
 		put(tabletKey("zone1-0000000111"), tabletVal("customer", "0", "primary")),
 	}
-	all := []string{"commerce/-80", "commerce/80-", "customer/0"}
 	tests := map[string]struct {
 		ops             []op
 		changed         []string // shards with a new pointer
@@ -433,16 +433,13 @@ func TestBuilderPointerIdentity(t *testing.T) {
 			changed: []string{"commerce/-80", "customer/0"},
 		},
 		"cell changed": {
-			ops:     []op{put("cells/zone2", `{"region":"us-west-2"}`)},
-			changed: all,
+			ops: []op{put("cells/zone2", `{"region":"us-west-2"}`)},
 		},
 		"cell added": {
-			ops:     []op{put("cells/zone3", `{"region":"us-west-2"}`)},
-			changed: all,
+			ops: []op{put("cells/zone3", `{"region":"us-west-2"}`)},
 		},
 		"cell deleted": {
-			ops:     []op{del("cells/zone2")},
-			changed: all,
+			ops: []op{del("cells/zone2")},
 		},
 		"invalid cell record changes nothing": {
 			ops: []op{put("cells/zone2", `{}`)},
@@ -460,6 +457,15 @@ func TestBuilderPointerIdentity(t *testing.T) {
 		},
 		"routing rules": {
 			ops: []op{put(topology.RulesKey, `{"rules":[{"from_keyspace":"commerce","to_keyspace":"customer"}]}`)},
+		},
+		"drain": {
+			ops: []op{put("overrides/drain/zone1", `{"window":"10m","started_at":"2026-11-20T10:00:00Z"}`)},
+		},
+		"preferred cell": {
+			ops: []op{put("overrides/prefer/commerce", `{"cell":"zone2"}`)},
+		},
+		"shift": {
+			ops: []op{put("shifts/s1", `{"keyspace":"commerce","tablet_type":"replica","from_cell":"zone1","to_cell":"zone2","steps":[100],"hold":"1m","started_at":"2026-11-20T10:00:00Z"}`)},
 		},
 		"unknown key": {
 			ops: []op{put("status/s1", `{}`)},

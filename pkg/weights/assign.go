@@ -3,7 +3,6 @@ package weights
 import (
 	"cmp"
 	"slices"
-	"time"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
 )
@@ -16,19 +15,19 @@ type placed struct {
 	draining bool // its cell is being drained and still takes some reads
 }
 
-// Request is what an assignment is computed for.
+// Request is what an assignment is computed for: one class of one shard,
+// for a client, from the shard's inputs at one time (see Resolve).
 type Request struct {
-	Topology *topology.Topology
-	Shard    *topology.Shard
-	Class    Class
-	Client   Locality
-	Kind     ClientKind
-	Now      time.Time
-	MySQL    bool // address tablets on their MySQL port instead of the keyspace's port_name
+	Inputs ShardInputs
+	Class  Class
+	Client Locality
+	Kind   ClientKind
+	MySQL  bool // address tablets on their MySQL port instead of the keyspace's port_name
 }
 
 // Assign computes the prioritized, weighted endpoints of one class of one
-// shard for a client. It is a pure function of the request.
+// shard for a client. It is a pure function of the request, and reads
+// nothing of the topology or the time but the request's inputs.
 //
 // For Envoy the assignment is the policy itself: priorities relative to the
 // client, every tablet with its health status, locality weights equal to
@@ -36,10 +35,7 @@ type Request struct {
 // localities in proportion to health. Proxyless gRPC does none of that
 // (see flattenForGRPC), so its assignment is derived from Envoy's.
 func Assign(r Request) Assignment {
-	ks, ok := r.Topology.Keyspaces[r.Shard.Keyspace]
-	if !ok {
-		ks = topology.DefaultKeyspace(r.Shard.Keyspace)
-	}
+	ks, shard, env := r.Inputs.Keyspace, r.Inputs.Shard, r.Inputs.Env
 	if r.MySQL {
 		mysql := *ks
 		mysql.PortName = ks.MySQLPortName
@@ -48,7 +44,7 @@ func Assign(r Request) Assignment {
 	var all []placed
 	place := func(vs []verdict, first bool) {
 		for _, v := range vs {
-			cell, known := r.Topology.CellOf(v.tablet.Cell)
+			cell, known := env.cell(v.tablet.Cell)
 			t, ok := tierOf(ks, r.Client, cell, known)
 			p := placed{verdict: v, cell: cell}
 			switch {
@@ -59,10 +55,10 @@ func Assign(r Request) Assignment {
 			case !ok:
 				continue
 			default:
-				if r.Topology.Overrides.Prefer[ks.Name] == cell.Name {
+				if env.Prefer == cell.Name {
 					t = tier{rank: rankPreferred}
 				}
-				p.draining = drain(&p.verdict, r.Topology.Overrides.Drains, cell.Name, r.Now)
+				p.draining = drain(&p.verdict, env.Drains, cell.Name)
 			}
 			p.tier = t
 			all = append(all, p)
@@ -70,18 +66,16 @@ func Assign(r Request) Assignment {
 	}
 	switch r.Class {
 	case ClassPrimary:
-		place(primaries(ks, r.Shard), true)
+		place(primaries(ks, shard), true)
 	case ClassReadAfterWrite:
-		place(primaries(ks, r.Shard), true)
-		place(semiSyncReaders(ks, r.Shard), false)
+		place(primaries(ks, shard), true)
+		place(semiSyncReaders(ks, shard), false)
 	default:
-		place(readers(ks, r.Shard, tabletTypeOf(r.Class), r.Now), false)
+		place(readers(ks, shard, tabletTypeOf(r.Class), env.rampStep), false)
 	}
-	if r.Class == ClassReplica || r.Class == ClassRdonly {
-		if s := shiftOf(r.Topology, ks.Name, tabletTypeOf(r.Class), true); s != nil {
-			if p := progress(r.Topology, s, "", tabletTypeOf(r.Class), r.Now); p.Percent > 0 {
-				shiftCells(all, s.FromCell, s.ToCell, p.Percent)
-			}
+	if i, ok := shiftIndex(tabletTypeOf(r.Class)); ok && r.Class != ClassReadAfterWrite {
+		if s := env.Shifts[i]; s.Percent > 0 {
+			shiftCells(all, s.From, s.To, s.Percent)
 		}
 	}
 	// A cell being drained joins the first tier of the cells that are not,

@@ -61,7 +61,7 @@ func RankCells(topo *topology.Topology, s *topology.Shard, now time.Time) AZRank
 		}
 	}
 	eligible := map[string]verdict{}
-	for _, v := range readers(ks, s, topology.TypeReplica, now) {
+	for _, v := range readers(ks, s, topology.TypeReplica, rampStepsAt(ks, s, now)) {
 		r := rank(v.tablet.Cell)
 		r.Replicas++
 		if v.tablet.State == topology.StateNotServing || v.tablet.HealthError != "" {

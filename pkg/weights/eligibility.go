@@ -61,8 +61,9 @@ func addressable(ks *topology.Keyspace, s *topology.Shard, keep func(*topology.T
 // serving tablets stay eligible (as VTGate does), so that a fleet-wide lag
 // spike degrades reads instead of failing them. Above lag.degraded a tablet
 // is Degraded and its weight falls linearly to minLagWeightPercent at
-// lag.max. A tablet that became eligible recently ramps up (see rampStep).
-func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType, now time.Time) []verdict {
+// lag.max. A tablet that became eligible recently ramps up: rampStep
+// returns the slow-start step of the shard's i-th tablet.
+func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType, rampStep func(i int) int) []verdict {
 	vs := addressable(ks, s, func(t *topology.Tablet) bool { return t.Type == typ })
 	var serving []int
 	for i, v := range vs {
@@ -79,7 +80,7 @@ func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType, 
 		if (lag > ks.Lag.Max || v.tablet.LagHeld) && rank >= ks.Lag.MinServing {
 			continue
 		}
-		ramp := rampPercent(ks, rampStep(ks, v.tablet, now))
+		ramp := rampPercent(ks, rampStep(slices.Index(s.Tablets, v.tablet)))
 		v.health, v.weight, v.envoy = Healthy, scale(v.tablet.Weight, ramp), scale(v.tablet.Weight, ramp)
 		if lag > ks.Lag.Degraded {
 			v.health = Degraded

@@ -84,7 +84,7 @@ func assign(t testing.TB, topo *topology.Topology, class weights.Class, client w
 	if s == nil {
 		t.Fatalf("no shard %s/%s in the topology", testKeyspace, testShard)
 	}
-	return weights.Assign(weights.Request{Topology: topo, Shard: s, Class: class, Client: client, Kind: kind, Now: now})
+	return weights.Assign(weights.Request{Inputs: weights.Resolve(topo, s, now), Class: class, Client: client, Kind: kind})
 }
 
 // render prints an assignment one locality a line:

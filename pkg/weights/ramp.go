@@ -1,8 +1,7 @@
 package weights
 
 import (
-	"strconv"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
@@ -35,38 +34,6 @@ func rampStep(ks *topology.Keyspace, t *topology.Tablet, now time.Time) int {
 func rampPercent(ks *topology.Keyspace, step int) uint32 {
 	lo := ks.Ramp.MinWeightPercent
 	return lo + (100-lo)*uint32(step)/RampSteps
-}
-
-// RampPhase identifies the ramp steps of a shard's tablets, the steps of
-// cell drains and the progress of cell shifts at now; two times with the same phase give the same
-// assignments, so callers can key caches on it. It is "" when nothing is
-// ramping or draining.
-func RampPhase(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, now time.Time) string {
-	var b strings.Builder
-	for _, typ := range []topology.TabletType{topology.TypeReplica, topology.TypeRdonly} {
-		if sh := shiftOf(topo, ks.Name, typ, true); sh != nil {
-			// The percentage, not just the step: a rollback depends on the
-			// target cell's tablets in every shard.
-			b.WriteString(string(typ) + "@" + strconv.Itoa(int(progress(topo, sh, "", typ, now).Percent)) + ",")
-		}
-	}
-	for cell, d := range topo.Overrides.Drains {
-		if step := d.Step(now, RampSteps); step < RampSteps {
-			b.WriteString(cell)
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(step))
-			b.WriteByte(',')
-		}
-	}
-	for i, t := range s.Tablets {
-		if step := rampStep(ks, t, now); step < RampSteps {
-			b.WriteString(strconv.Itoa(i))
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(step))
-			b.WriteByte(',')
-		}
-	}
-	return b.String()
 }
 
 // NextRampChange returns the earliest time after now at which some
@@ -109,12 +76,12 @@ func NextRampChange(topo *topology.Topology, now time.Time) (next time.Time, ok 
 // weights fall in RampSteps steps over the drain's window, and at the end
 // an eligible tablet turns Draining. It reports whether the tablet is still
 // taking a reduced share (the drain is under way).
-func drain(v *verdict, drains map[string]topology.Drain, cell string, now time.Time) bool {
-	d, ok := drains[cell]
-	if !ok {
+func drain(v *verdict, drains []DrainStep, cell string) bool {
+	i := slices.IndexFunc(drains, func(d DrainStep) bool { return d.Cell == cell })
+	if i < 0 {
 		return false
 	}
-	step := d.Step(now, RampSteps)
+	step := drains[i].Step
 	if step >= RampSteps {
 		if v.health == Healthy || v.health == Degraded {
 			v.health = Draining
@@ -124,4 +91,10 @@ func drain(v *verdict, drains map[string]topology.Drain, cell string, now time.T
 	left := uint32(100 * (RampSteps - step) / RampSteps)
 	v.weight, v.envoy = scale(v.weight, left), scale(v.envoy, left)
 	return true
+}
+
+// rampStepsAt returns the slow-start step of each of a shard's tablets at
+// now, by index, for readers.
+func rampStepsAt(ks *topology.Keyspace, s *topology.Shard, now time.Time) func(int) int {
+	return func(i int) int { return rampStep(ks, s.Tablets[i], now) }
 }

@@ -103,13 +103,9 @@ func targetEligible(topo *topology.Topology, s *topology.Shift, target string, t
 	return eligiblePercent(topo, s.Keyspace, typ, now, func(t *topology.Tablet) bool { return t.Cell == s.ToCell })
 }
 
-// EligiblePercent is the share of a keyspace's tablets of a type that may
-// take traffic: for primaries, the share of shards with a serving primary.
-func EligiblePercent(topo *topology.Topology, keyspace string, typ topology.TabletType, now time.Time) uint32 {
-	return eligiblePercent(topo, keyspace, typ, now, func(*topology.Tablet) bool { return true })
-}
-
-// eligiblePercent is EligiblePercent over the tablets that keep accepts.
+// eligiblePercent is the share of a keyspace's tablets of a type that keep
+// accepts and that may take traffic: for primaries, the share of shards
+// with a serving primary.
 func eligiblePercent(topo *topology.Topology, keyspace string, typ topology.TabletType, now time.Time, keep func(*topology.Tablet) bool) uint32 {
 	ks, ok := topo.Keyspaces[keyspace]
 	if !ok {
@@ -124,7 +120,7 @@ func eligiblePercent(topo *topology.Topology, keyspace string, typ topology.Tabl
 			}
 			continue
 		}
-		for _, v := range readers(ks, s, typ, now) {
+		for _, v := range readers(ks, s, typ, rampStepsAt(ks, s, now)) {
 			if !keep(v.tablet) {
 				continue
 			}

@@ -29,8 +29,8 @@ func envoySplit(t *testing.T, e *env, n xdstest.Node, keyspace, shard string, cl
 	if s == nil {
 		t.Fatalf("no shard %s/%s at revision %d", keyspace, shard, topo.Revision)
 	}
-	a := weights.Assign(weights.Request{Topology: topo, Shard: s, Class: class, Kind: weights.KindEnvoy,
-		Client: weights.Locality{Region: n.Region, Zone: n.Zone}, Now: time.Now()})
+	a := weights.Assign(weights.Request{Inputs: weights.Resolve(topo, s, time.Now()), Class: class, Kind: weights.KindEnvoy,
+		Client: weights.Locality{Region: n.Region, Zone: n.Zone}})
 	return weights.EnvoySplit(a)
 }
 
