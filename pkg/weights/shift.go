@@ -153,7 +153,8 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // Draining at 100), and to's tablets gain weight equal to the part from
 // gave up. When to is in a later tier than from, it joins from's tier, so
 // that the moved share reaches it rather than only spilled traffic; at 100
-// percent from's tablets are Draining and to keeps its tier.
+// percent from's tablets are Draining and the two cells swap tiers, so that
+// from's clients read from to first, whatever their other tiers hold.
 func shiftCells(all []placed, from, to string, pct uint32) {
 	var capFrom, capTo uint64
 	fromTier, toTier := tier{rank: rankNone}, tier{rank: rankNone}
@@ -171,9 +172,8 @@ func shiftCells(all []placed, from, to string, pct uint32) {
 	if capFrom == 0 || capTo == 0 {
 		return // nothing to move, or nowhere to move it
 	}
-	// At 100% from's tablets are Draining: Envoy then moves the whole tier
-	// on by its health, so to keeps its own place and weight.
-	promote := toTier.compare(fromTier) > 0 && pct < 100
+	// At 100% from's tablets are Draining and to keeps its own weight.
+	promote := toTier.compare(fromTier) > 0
 	moved := capFrom * uint64(pct) / 100
 	target := capTo + moved
 	switch {
@@ -188,6 +188,9 @@ func shiftCells(all []placed, from, to string, pct uint32) {
 		case p.cell.Name == from && usable(*p):
 			if pct >= 100 {
 				p.health = Draining
+				if promote {
+					p.tier = toTier // to takes from's place: from's clients go to to first
+				}
 				continue
 			}
 			p.weight, p.envoy = scale(p.weight, 100-pct), scale(p.envoy, 100-pct)

@@ -91,7 +91,6 @@ func cellShift(steps string) func(to string) string {
 // to_cell to zone3, same percent. For a client in zone1 the shifted half
 // of the reads must leave zone2 for zone3.
 func TestEditCellShiftTarget(t *testing.T) {
-	t.Skip("issue #10: a shift write marks no shard dirty and weights.RampPhase leaves out from_cell/to_cell, so the edited to_cell is never translated")
 	e := newEnv(t)
 	c := e.dial(inR1A, "commerce")
 	routesTo(t, c, "zone1-0000000102", replicaMinus80...)
@@ -113,7 +112,6 @@ func TestEditCellShiftTarget(t *testing.T) {
 // is at 100 % and to_cell is edited from zone2 to zone3; the reads of a
 // client in zone1 must go to zone3.
 func TestEditCellShiftTargetAtFullShift(t *testing.T) {
-	t.Skip("issue #10: besides the memo key, weights.shiftCells keeps to_cell in its own tier at 100 %, so a zone1 client falls through to zone2 whatever to_cell says")
 	e := newEnv(t)
 	c := e.dial(inR1A, "commerce")
 	routesTo(t, c, "zone1-0000000102", replicaMinus80...)
