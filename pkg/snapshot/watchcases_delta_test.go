@@ -197,3 +197,69 @@ func TestLinearDeltaResourceDelete(t *testing.T) {
 	f.apply()
 	s.expect([]string{ksLoReplica}, ks2Replica)
 }
+
+// TestLinearDeltaMultiResourceUpdates ports linear_test.go
+// TestLinearDeltaMultiResourceUpdates: changes to several resources at
+// once, with resources added that the stream does not subscribe to and
+// subscribed ones removed and added again; then the same for a wildcard
+// stream, which hears of every addition and removal.
+func TestLinearDeltaMultiResourceUpdates(t *testing.T) {
+	f := newWatchFleet(t, false)
+	f.keyspace(2, true)
+	s := f.delta(edsType, nil, ksLoReplica, ks2Replica)
+	s.none("before the first topology")
+	f.apply()
+	s.expect([]string{ksLoReplica, ks2Replica})
+
+	f.replica("-80", "NOT_SERVING")
+	f.tablet(201, "ks2", "0", "replica", "zone2", "NOT_SERVING")
+	f.apply()
+	s.expect([]string{ksLoReplica, ks2Replica})
+
+	f.replica("-80", "SERVING")
+	f.keyspace(3, true) // not subscribed
+	f.keyspace(2, false)
+	f.apply()
+	s.expect([]string{ksLoReplica}, ks2Replica)
+
+	f.keyspace(2, true)
+	f.keyspace(3, false)
+	f.apply()
+	s.expect([]string{ks2Replica}) // ks3's removal is not its business
+
+	w := f.delta(edsType, nil)
+	w.expect(f.every(edsType))
+	f.tablet(201, "ks2", "0", "replica", "zone2", "NOT_SERVING")
+	f.keyspace(3, true)
+	f.apply()
+	w.expect(append(keyspaceNames(3), ks2Replica))
+
+	f.replica("-80", "NOT_SERVING")
+	f.keyspace(3, false)
+	f.apply()
+	w.expect([]string{ksLoReplica}, keyspaceNames(3)...)
+}
+
+// TestLinearMixedWatches ports linear_test.go TestLinearMixedWatches: a
+// SotW and a delta stream subscribe to the same assignments; a removal
+// reaches only the delta stream (SotW cannot say it for assignments), and
+// the next change reaches both.
+func TestLinearMixedWatches(t *testing.T) {
+	f := newWatchFleet(t, false)
+	f.keyspace(2, true)
+	f.apply()
+	sotw := f.sotw(edsType, ksLoReplica, ks2Replica)
+	sotw.expect(ksLoReplica, ks2Replica)
+	delta := f.delta(edsType, nil, ksLoReplica, ks2Replica)
+	delta.expect([]string{ksLoReplica, ks2Replica})
+
+	f.keyspace(2, false)
+	f.apply()
+	sotw.none("an assignment was removed")
+	delta.expect(nil, ks2Replica)
+
+	f.replica("-80", "NOT_SERVING")
+	f.apply()
+	sotw.expect(ksLoReplica)
+	delta.expect([]string{ksLoReplica})
+}

@@ -214,3 +214,103 @@ func TestLinearSotwWatches(t *testing.T) {
 		w3.expect(ksLoPrimary, ksHiPrimary, ks3Primary)
 	})
 }
+
+// TestLinearSotwNonWildcard ports linear_test.go TestLinearSotwNonWildcard:
+// the same sequence for assignments, which SotW responses may send in
+// part, and for clusters, which they send whole. Its a, b, c are
+// ks2/0/replica, ks/80-/replica and ks/-80/replica; d and e, which do not
+// exist at first, are ks3/0/replica and ks4/0/replica (assignments and
+// clusters share names).
+func TestLinearSotwNonWildcard(t *testing.T) {
+	a, b, c, d, e := ks2Replica, ksHiReplica, ksLoReplica, ks3Replica, "ks4/0/replica"
+	for _, typeURL := range []string{edsType, cdsType} {
+		t.Run(typeURL, func(t *testing.T) {
+			// want is what a response holds: for assignments, what
+			// changed; for clusters, every subscribed one.
+			want := func(changed, whole []string) []string {
+				if typeURL == cdsType {
+					return whole
+				}
+				return changed
+			}
+			f := newWatchFleet(t, false)
+			f.keyspace(2, true)
+			f.apply()
+
+			// A wildcard stream naming the current version still gets
+			// everything: the client's state is not known.
+			w1 := f.sotwAt(f.version(typeURL), nil, typeURL)
+			w1.expect(f.every(typeURL)...)
+			w2 := f.sotwAt("", nil, typeURL, "*")
+			w2.expect(f.every(typeURL)...)
+			w3 := f.sotwAt("prefix-"+f.version(typeURL), nil, typeURL, a, b)
+			w3.expect(a, b)
+			w4 := f.sotw(typeURL, d)
+			w4.expect() // the first request is answered, with nothing
+			for _, w := range []*sotwStream{w1, w2, w3, w4} {
+				w.none("nothing changed")
+			}
+
+			// b changes, d is added, a removed.
+			f.replica("80-", "NOT_SERVING")
+			f.keyspace(3, true)
+			f.keyspace(2, false)
+			f.apply()
+			w1.expect(want(append(keyspaceNames(3), b), f.every(typeURL))...)
+			w2.expect(want(append(keyspaceNames(3), b), f.every(typeURL))...)
+			w3.expect(b)
+			w4.expect(d)
+
+			// w2 is no longer wildcard; w4 adds c (go-control-plane
+			// issue 608: a newly subscribed name is sent).
+			w2.subscribe(a, c, d)
+			w2.none("it holds every name it now subscribes to")
+			w4.subscribe(c, d)
+			w4.expect(want([]string{c}, []string{c, d})...)
+
+			// e is added: only the wildcard stream hears of it.
+			f.keyspace(4, true)
+			f.apply()
+			w1.expect(want(keyspaceNames(4), f.every(typeURL))...)
+			for _, w := range []*sotwStream{w2, w3, w4} {
+				w.none("e is not subscribed")
+			}
+			if !slices.Contains(f.every(typeURL), e) {
+				t.Fatalf("%s is not in the snapshot", e)
+			}
+
+			// w3 becomes wildcard at the version it holds: it gets what
+			// it does not hold.
+			w3.subscribe("*")
+			w3.expect(want(slices.DeleteFunc(f.every(typeURL), func(n string) bool { return n == b }), f.every(typeURL))...)
+
+			// A removal alone: assignments' streams hear nothing;
+			// clusters' streams subscribed to a removed one get their
+			// whole set.
+			f.keyspace(3, false)
+			f.apply()
+			if typeURL == cdsType {
+				w1.expect(f.every(typeURL)...)
+				w2.expect(c)
+				w3.expect(f.every(typeURL)...)
+				w4.expect(c)
+			}
+			for _, w := range []*sotwStream{w1, w2, w3, w4} {
+				w.none("only a removal")
+			}
+
+			// A change all subscribe to reaches all.
+			f.replica("-80", "NOT_SERVING")
+			f.apply()
+			if typeURL == edsType {
+				for _, w := range []*sotwStream{w1, w2, w3, w4} {
+					w.expect(c)
+				}
+			} else {
+				for _, w := range []*sotwStream{w1, w2, w3, w4} {
+					w.none("clusters do not change with tablet health")
+				}
+			}
+		})
+	}
+}
