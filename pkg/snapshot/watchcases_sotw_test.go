@@ -314,3 +314,20 @@ func TestLinearSotwNonWildcard(t *testing.T) {
 		})
 	}
 }
+
+// TestSotWScopedRoutesComeWhole is not a linear_test.go case: it is where
+// the cache differs from LinearCache, which sends a SotW response of
+// scoped route configurations with only those that changed. Envoy takes
+// SotW scoped route configurations as the full set, and drops the scopes
+// a response lacks; so an added keyspace's scope comes with the others.
+func TestSotWScopedRoutesComeWhole(t *testing.T) {
+	f := newWatchFleet(t, true)
+	s := f.sotw(srdsType)
+	s.expect("ks")
+	f.keyspace(2, true)
+	f.apply()
+	s.expect("ks", "ks2")
+	f.keyspace(2, false)
+	f.apply()
+	s.expect("ks")
+}

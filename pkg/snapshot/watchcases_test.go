@@ -11,6 +11,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
@@ -36,8 +37,9 @@ import (
 // watch would have been closed and the next receive would see it).
 
 const (
-	edsType = resourcev3.EndpointType
-	cdsType = resourcev3.ClusterType
+	edsType  = resourcev3.EndpointType
+	cdsType  = resourcev3.ClusterType
+	srdsType = resourcev3.ScopedRouteType
 )
 
 // Assignments (and clusters) of keyspace ks's two shards.
@@ -256,6 +258,12 @@ func resourceName(t *testing.T, typeURL string, b []byte) string {
 		return m.GetClusterName()
 	case cdsType:
 		var m clusterv3.Cluster
+		if err := proto.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetName()
+	case srdsType:
+		var m routev3.ScopedRouteConfiguration
 		if err := proto.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
