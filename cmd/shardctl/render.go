@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/shardmesh/shardmesh/internal/ops"
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -19,7 +19,7 @@ import (
 // receive, translated from etcd exactly as xds-server does.
 func runRender(ctx context.Context, e env, args []string) error {
 	fs := subflags("render", e.stdout)
-	var g snapshot.NodeGroup
+	var g translate.Group
 	kind := fs.String("kind", "grpc", "grpc or envoy")
 	fs.StringVar(&g.Region, "region", "", "node locality region")
 	fs.StringVar(&g.Zone, "zone", "", "node locality zone")
@@ -36,8 +36,7 @@ func runRender(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var tr snapshot.Translator
-	snap, err := tr.Build(topo, g, e.now())
+	snap, err := translate.Translate(topo, g, e.now())
 	if err != nil {
 		return err
 	}

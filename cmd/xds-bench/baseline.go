@@ -2,21 +2,27 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/topowatch"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 )
 
 // baseline is go-control-plane used bare, as its example server does: a
@@ -98,12 +104,25 @@ func (b *baseline) onTopology(t *topology.Topology) {
 
 // rebuild translates everything for one node from scratch. b.mu is held.
 func (b *baseline) rebuild(n *corev3.Node) {
-	var tr snapshot.Translator // fresh: nothing is reused between nodes or changes
-	snap, err := tr.Build(b.topo, snapshot.GroupOf(n), time.Now())
+	// Fresh: nothing is reused between nodes or changes.
+	res, err := translate.Translate(b.topo, translate.GroupOf(n), time.Now())
 	if err != nil {
 		return
 	}
-	snap.VersionMap = nil // as a bare server would: the cache hashes every resource itself
+	// As a bare server would: each type's version is a hash of its
+	// content, and the cache hashes every resource itself.
+	snap := &cache.Snapshot{}
+	for typ, named := range res {
+		items := map[string]types.ResourceWithTTL{}
+		h := sha256.New()
+		for _, name := range slices.Sorted(maps.Keys(named)) {
+			items[name] = types.ResourceWithTTL{Resource: named[name]}
+			bs, _ := proto.MarshalOptions{Deterministic: true}.Marshal(named[name])
+			h.Write([]byte(name))
+			h.Write(bs)
+		}
+		snap.Resources[cache.GetResponseType(typ)] = cache.Resources{Version: hex.EncodeToString(h.Sum(nil)[:8]), Items: items}
+	}
 	_ = b.cache.SetSnapshot(context.Background(), n.GetId(), snap)
 }
 

@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -44,11 +44,12 @@ func (a *App) adminHandler() http.Handler {
 }
 
 // debugConfig renders the resources a node with the query's region, zone,
-// tenant and kind (grpc or envoy) receives: the same translation the
-// server runs, without connecting.
+// tenant and kind (grpc or envoy) receives: the group's snapshot as its
+// streams are served it, or for a group no node is in, the translation it
+// would get.
 func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	g := snapshot.NodeGroup{Region: q.Get("region"), Zone: q.Get("zone"), Tenant: q.Get("tenant"), Kind: weights.ClientKind(q.Get("kind"))}
+	g := translate.Group{Region: q.Get("region"), Zone: q.Get("zone"), Tenant: q.Get("tenant"), Kind: weights.ClientKind(q.Get("kind"))}
 	switch g.Kind {
 	case "":
 		g.Kind = weights.KindGRPC
@@ -58,14 +59,13 @@ func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	topo := a.Cache.Topology()
-	if topo == nil {
-		http.Error(w, "no topology yet", http.StatusServiceUnavailable)
-		return
-	}
-	var tr snapshot.Translator
-	snap, err := tr.Build(topo, g, time.Now())
-	if err != nil {
+	snap, ok, err := a.Cache.Render(g)
+	switch {
+	case err != nil:
 		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	case !ok || topo == nil:
+		http.Error(w, "no topology yet", http.StatusServiceUnavailable)
 		return
 	}
 	out := map[string]map[string]json.RawMessage{}

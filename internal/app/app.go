@@ -18,9 +18,9 @@ import (
 
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
 	"github.com/shardmesh/shardmesh/internal/metrics"
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/topowatch"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 	"github.com/shardmesh/shardmesh/pkg/xdsserver"
 )
 
@@ -56,7 +56,7 @@ type Config struct {
 type App struct {
 	Etcd    *embedetcd.Server // nil with external etcd
 	Client  *clientv3.Client
-	Cache   *snapshot.Cache
+	Cache   *xdscache.Cache
 	Watcher *topowatch.Watcher
 	Server  *xdsserver.Server
 	Metrics *metrics.Metrics
@@ -112,7 +112,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Metrics = metrics.New(func(group, typeURL, version string) (time.Time, bool) {
 		return a.Cache.PublishedAt(group, typeURL, version)
 	})
-	a.Cache = snapshot.NewCache(snapshot.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: a.Metrics.OnBuild})
+	a.Cache = xdscache.NewCache(xdscache.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: a.Metrics.OnBuild})
 	a.Watcher = topowatch.New(topowatch.Config{
 		Client: a.Client, Prefix: cfg.EtcdPrefix, HoldOff: cfg.HoldOff, MaxDelay: cfg.MaxDelay,
 		Clock: cfg.Clock, Logger: cfg.Logger, OnHealth: a.Metrics.OnHealth,
@@ -154,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.cancel = cancel
 	a.goRun(func() { _ = a.Server.Serve(xlis) })
 	a.goRun(func() { _ = a.Watcher.Run(runCtx) })
-	a.goRun(func() { _ = a.Cache.RunRamps(runCtx, cfg.Clock) })
+	a.goRun(func() { _ = a.Cache.RunPhaseTimer(runCtx, cfg.Clock) })
 	a.log.Info("xds-server listening", "xds", a.XDSAddr.String(), "admin", cfg.AdminAddr, "etcd_prefix", cfg.EtcdPrefix)
 	return a, nil
 }

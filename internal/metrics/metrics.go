@@ -12,9 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/topowatch"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 	"github.com/shardmesh/shardmesh/pkg/xdsserver"
 )
 
@@ -45,7 +45,7 @@ type Metrics struct {
 var _ xdsserver.Observer = (*Metrics)(nil)
 
 // New registers the collectors. published reports when a group's version
-// of a type was published (snapshot.Cache.PublishedAt), for the
+// of a type was published (xdscache.Cache.PublishedAt), for the
 // publish → ACK convergence histogram; it may be nil.
 func New(published func(group, typeURL, version string) (time.Time, bool)) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), published: published, shards: map[topology.ShardKey]*topology.Shard{}, tabs: map[[4]string]float64{}}
@@ -129,7 +129,7 @@ func (m *Metrics) OnHealth(h topowatch.Health) {
 }
 
 // OnBuild records a snapshot rebuild.
-func (m *Metrics) OnBuild(s snapshot.BuildStats) {
+func (m *Metrics) OnBuild(s xdscache.BuildStats) {
 	m.builds.Inc()
 	m.buildSeconds.Observe(s.Duration.Seconds())
 	m.convergence.WithLabelValues("publish").Observe(s.Duration.Seconds())

@@ -70,7 +70,7 @@ func TestCellOverrides(t *testing.T) {
 // next step.
 func TestDrainStepsAreScheduled(t *testing.T) {
 	topo := build(t, append(cells(), tablet(z1, "replica"), drainRec("zone1", 5*time.Minute, "40m"))...)
-	next, ok := weights.NextRampChange(topo, now)
+	next, ok := weights.NextPhaseChange(topo, now)
 	if want := now.Add(5 * time.Minute); !ok || !next.Equal(want) {
 		t.Errorf("next change at %v (%v), want %v", next, ok, want)
 	}

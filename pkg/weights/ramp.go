@@ -36,11 +36,11 @@ func rampPercent(ks *topology.Keyspace, step int) uint32 {
 	return lo + (100-lo)*uint32(step)/RampSteps
 }
 
-// NextRampChange returns the earliest time after now at which some
+// NextPhaseChange returns the earliest time after now at which some
 // tablet's ramp step, some cell drain's step or some shift's step changes,
 // so that the caller can rebuild then; ok is false when nothing is ramping,
 // draining or shifting.
-func NextRampChange(topo *topology.Topology, now time.Time) (next time.Time, ok bool) {
+func NextPhaseChange(topo *topology.Topology, now time.Time) (next time.Time, ok bool) {
 	next, ok = NextShiftChange(topo, now)
 	for _, d := range topo.Overrides.Drains {
 		if step := d.Step(now, RampSteps); step < RampSteps {

@@ -89,11 +89,11 @@ func hasShift(recs []rec) bool {
 // a paused shift schedules none.
 func TestShiftStepsAreScheduled(t *testing.T) {
 	topo := build(t, append(cells(), tablet(z1, "replica"), shiftRec(""))...)
-	if next, ok := weights.NextRampChange(topo, now.Add(12*time.Minute)); !ok || !next.Equal(now.Add(20*time.Minute)) {
+	if next, ok := weights.NextPhaseChange(topo, now.Add(12*time.Minute)); !ok || !next.Equal(now.Add(20*time.Minute)) {
 		t.Errorf("next change %v (%v), want %v", next, ok, now.Add(20*time.Minute))
 	}
 	paused := build(t, append(cells(), tablet(z1, "replica"), shiftRec(fmt.Sprintf(`,"paused_at":%q`, now.Format(time.RFC3339))))...)
-	if next, ok := weights.NextRampChange(paused, now.Add(time.Minute)); ok {
+	if next, ok := weights.NextPhaseChange(paused, now.Add(time.Minute)); ok {
 		t.Errorf("paused shift schedules a change at %v", next)
 	}
 }

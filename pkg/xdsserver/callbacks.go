@@ -36,25 +36,27 @@ func (s *Server) callbacks() serverv3.Callbacks {
 	}
 }
 
+// register binds a request's node to its stream's group in the cache
+// before the request reaches the cache: the group, with the tenant of the
+// stream's certificate under mTLS, travels as a typed value, and the
+// node is never modified.
 func (s *Server) register(id streamID, n *corev3.Node) *corev3.Node {
-	if s.tenantFromCert && n != nil {
-		// Every request that carries a node, not only the first: the cache
-		// groups nodes by whatever node a request names.
-		setTenant(n, s.streams.certTenantOf(id))
-	}
-	node, first := s.streams.node(id, n)
-	if first {
-		g := s.cache.Register(node)
+	node, g, seen := s.streams.node(id, n, s.tenantFromCert)
+	switch seen {
+	case nodeFirst:
+		s.cache.RegisterAs(n, g)
 		s.observer.StreamOpened(g.ID())
 		s.log.Info("node connected", "stream", id.n, "delta", id.delta, "node", node.GetId(), "group", g.ID(), "user_agent", node.GetUserAgentName())
+	case nodeNew:
+		s.cache.Bind(n, g)
 	}
 	return node
 }
 
 func (s *Server) closed(id streamID) {
-	if group, ok := s.streams.close(id); ok {
+	if group, nodes, ok := s.streams.close(id); ok {
 		s.observer.StreamClosed(group)
-		s.cache.Release(group)
+		s.cache.Release(group, nodes...)
 	}
 }
 
@@ -67,11 +69,9 @@ func (s *Server) withStream(id streamID, f func(*stream)) {
 	}
 }
 
-// onRequest handles a SotW request before the cache sees it. A NACK
-// carries the version the client last accepted, which differs from the
-// snapshot's, so the cache would re-send the rejected version at once.
-// Rewriting the request's version to the rejected one makes the cache wait
-// for the next snapshot instead.
+// onRequest registers the node of a SotW request and records ACKs and
+// NACKs; the cache itself does not re-send a NACKed version (see
+// xdscache's clientVersion).
 func (s *Server) onRequest(id streamID, req *discoveryv3.DiscoveryRequest) error {
 	node := s.register(id, req.GetNode())
 	s.withStream(id, func(st *stream) {
@@ -87,7 +87,6 @@ func (s *Server) onRequest(id streamID, req *discoveryv3.DiscoveryRequest) error
 			return // a NACK of a stale response; the server ignores it anyway
 		}
 		s.nacked(id, st, node, req.GetTypeUrl(), last.version, req.GetErrorDetail().GetMessage())
-		req.VersionInfo = last.version
 	})
 	return nil
 }

@@ -23,8 +23,9 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 var (
@@ -79,7 +80,7 @@ type diffFleet struct {
 	b       *topology.Builder
 	mu      sync.Mutex // guards now
 	now     time.Time
-	cache   *snapshot.Cache
+	cache   *xdscache.Cache
 	clients []*diffClient
 	shifts  map[string]*diffShift // the shift records in etcd, by name
 }
@@ -109,7 +110,7 @@ var (
 
 func newDiffFleet(t *testing.T, seed uint64) *diffFleet {
 	d := &diffFleet{t: t, rng: rand.New(rand.NewPCG(seed, seed)), b: topology.NewBuilder(), now: diffEpoch, shifts: map[string]*diffShift{}}
-	d.cache = snapshot.NewCache(snapshot.CacheOptions{Now: d.clock})
+	d.cache = xdscache.NewCache(xdscache.CacheOptions{Now: d.clock})
 	for _, c := range diffCells {
 		d.put("cells/"+c, d.cellRecord())
 	}
@@ -320,8 +321,7 @@ func (d *diffFleet) mutateShift(name string) string {
 // its group, by type and name, deterministically encoded.
 func (d *diffFleet) fresh(topo *topology.Topology, node *corev3.Node) map[string]map[string][]byte {
 	d.t.Helper()
-	var tr snapshot.Translator
-	snap, err := tr.Build(topo, snapshot.GroupOf(node), d.clock())
+	snap, err := translate.Translate(topo, translate.GroupOf(node), d.clock())
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -15,12 +15,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // Server is an xDS server for a snapshot cache.
 type Server struct {
-	cache    *snapshot.Cache
+	cache    *xdscache.Cache
 	log      *slog.Logger
 	grpc     *grpc.Server
 	streams  streams
@@ -63,7 +63,7 @@ func (s *Server) Observe(o Observer) { s.observer = o }
 
 // New returns a server for the cache; opts are extra gRPC server options
 // (credentials, for example). The logger may be nil.
-func New(c *snapshot.Cache, log *slog.Logger, opts ...grpc.ServerOption) *Server {
+func New(c *xdscache.Cache, log *slog.Logger, opts ...grpc.ServerOption) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

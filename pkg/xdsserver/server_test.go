@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/shardmesh/shardmesh/internal/xdstest"
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 func tabletJSON(ks, shard, typ, cell string, port uint32, extra string) []byte {
@@ -37,7 +37,7 @@ func TestGRPCClientRoutesByHeaders(t *testing.T) {
 	must(b.Put("tablets/zone1-0000000011", tabletJSON("ks", "80-", "primary", "zone1", bs["zone1-0000000011"].Port, "")))
 	must(b.Put("tablets/zone1-0000000012", tabletJSON("ks", "80-", "replica", "zone1", bs["zone1-0000000012"].Port, "")))
 
-	c := snapshot.NewCache(snapshot.CacheOptions{})
+	c := xdscache.NewCache(xdscache.CacheOptions{})
 	c.OnTopology(b.Build(1))
 	srv := New(c, nil)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

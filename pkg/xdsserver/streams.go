@@ -1,13 +1,14 @@
 package xdsserver
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 )
 
 // NodeStatus is what the server knows about one connected stream's node.
@@ -36,7 +37,9 @@ type sent struct {
 
 type stream struct {
 	status     NodeStatus
-	node       *corev3.Node
+	node       *corev3.Node    // from the first request that named one
+	nodes      []*corev3.Node  // every node its requests named, bound to group in the cache
+	group      translate.Group // decided from the first node (and the certificate)
 	sent       map[string]sent // type URL -> last response
 	certTenant string          // the tenant named by the client certificate
 }
@@ -67,44 +70,52 @@ func (s *streams) open(id streamID, certTenant string) {
 	}
 }
 
-// close forgets a stream; it returns the stream's group, if it had one.
-func (s *streams) close(id streamID) (string, bool) {
+// close forgets a stream; it returns the stream's group and the nodes
+// bound to it, ok false when it had none.
+func (s *streams) close(id streamID) (group string, nodes []*corev3.Node, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, ok := s.byID[id]
+	st, found := s.byID[id]
 	delete(s.byID, id)
-	if !ok || st.node == nil {
-		return "", false
+	if !found || st.node == nil {
+		return "", nil, false
 	}
-	return st.status.Group, true
+	return st.status.Group, st.nodes, true
 }
 
-// node records the stream's node from its first request and returns it
-// with whether this was the first time.
-func (s *streams) node(id streamID, n *corev3.Node) (*corev3.Node, bool) {
+// nodeSeen is what node tells of a request's node.
+type nodeSeen int
+
+const (
+	nodeKnown nodeSeen = iota // already bound, or no stream
+	nodeFirst                 // the stream's first node: register the stream
+	nodeNew                   // another node of the stream: bind it
+)
+
+// node records a request's node: the first one decides the stream's group
+// (with the certificate's tenant when tenantFromCert), later ones are
+// bound to the same group. It returns the stream's first node and group.
+func (s *streams) node(id streamID, n *corev3.Node, tenantFromCert bool) (*corev3.Node, translate.Group, nodeSeen) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.byID[id]
-	if st == nil || n == nil || st.node != nil {
-		if st == nil {
-			return n, false
-		}
-		return st.node, false
+	switch {
+	case st == nil:
+		return n, translate.GroupOf(n), nodeKnown
+	case n == nil || slices.Contains(st.nodes, n):
+		return st.node, st.group, nodeKnown
+	case st.node != nil:
+		st.nodes = append(st.nodes, n)
+		return st.node, st.group, nodeNew
 	}
-	st.node = n
+	st.node, st.nodes = n, []*corev3.Node{n}
+	st.group = translate.GroupOf(n)
+	if tenantFromCert {
+		st.group.Tenant = st.certTenant
+	}
 	st.status.NodeID = n.GetId()
-	st.status.Group = snapshot.GroupOf(n).ID()
-	return n, true
-}
-
-// certTenantOf returns the tenant of a stream's client certificate.
-func (s *streams) certTenantOf(id streamID) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st := s.byID[id]; st != nil {
-		return st.certTenant
-	}
-	return ""
+	st.status.Group = st.group.ID()
+	return n, st.group, nodeFirst
 }
 
 // Nodes returns the status of every open stream, by stream ID (SotW

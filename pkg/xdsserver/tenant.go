@@ -4,12 +4,8 @@ import (
 	"context"
 	"strings"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
-	"google.golang.org/protobuf/types/known/structpb"
-
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 )
 
 // certTenant returns the tenant named by the stream's client certificate:
@@ -32,15 +28,4 @@ func (s *Server) certTenant(ctx context.Context) string {
 		}
 	}
 	return ""
-}
-
-// setTenant overwrites a node's metadata tenant.
-func setTenant(n *corev3.Node, tenant string) {
-	if n.Metadata == nil {
-		n.Metadata = &structpb.Struct{Fields: map[string]*structpb.Value{}}
-	}
-	if n.Metadata.Fields == nil {
-		n.Metadata.Fields = map[string]*structpb.Value{}
-	}
-	n.Metadata.Fields[snapshot.TenantMetadataKey] = structpb.NewStringValue(tenant)
 }

@@ -19,8 +19,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // fleet is a cache fed straight from a topology builder, served over xDS.
@@ -28,13 +28,13 @@ type fleet struct {
 	t     *testing.T
 	b     *topology.Builder
 	rev   int64
-	cache *snapshot.Cache
+	cache *xdscache.Cache
 	srv   *Server
 	conn  *grpc.ClientConn
 }
 
 func newFleet(t *testing.T) *fleet {
-	f := &fleet{t: t, b: topology.NewBuilder(), cache: snapshot.NewCache(snapshot.CacheOptions{})}
+	f := &fleet{t: t, b: topology.NewBuilder(), cache: xdscache.NewCache(xdscache.CacheOptions{})}
 	f.put("cells/zone1", `{"region":"r1","zone":"z1"}`)
 	f.put("cells/zone2", `{"region":"r1","zone":"z2"}`)
 	for i, shard := range []string{"-40", "40-80", "80-c0", "c0-"} {

@@ -190,9 +190,9 @@ func assertNoResourcesOf(t *testing.T, e *env, tenant, keyspace string) {
 			continue
 		}
 		found = true
-		snap, err := e.app.Cache.Snapshots().GetSnapshot(g.ID())
-		if err != nil {
-			t.Fatalf("group %s: %v", g.ID(), err)
+		snap, ok := e.app.Cache.Snapshot(g.ID())
+		if !ok {
+			t.Fatalf("group %s: no snapshot", g.ID())
 		}
 		for _, typ := range []string{resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType} {
 			for name := range snap.GetResources(typ) {

@@ -1,4 +1,4 @@
-package snapshot_test
+package translate_test
 
 import (
 	"fmt"
@@ -14,8 +14,8 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -25,7 +25,7 @@ import (
 // the whole output; the checks say which parts of it matter and why.
 var goldenCases = map[string]struct {
 	put    []topology.Record
-	groups map[string]snapshot.NodeGroup
+	groups map[string]translate.Group
 	check  func(t *testing.T, r rendered)
 }{
 	"movetables-shift-done": {
@@ -76,7 +76,7 @@ var goldenCases = map[string]struct {
 		},
 	},
 	"healthy-baseline": {
-		groups: with(standardGroups, "grpc-no-locality", snapshot.NodeGroup{Kind: weights.KindGRPC}),
+		groups: with(standardGroups, "grpc-no-locality", translate.Group{Kind: weights.KindGRPC}),
 		check: func(t *testing.T, r rendered) {
 			wantEndpoints(t, r, "envoy-us-east-1a", "commerce/-80/replica",
 				"P0 zone1 w100: zone1-0000000102 HEALTHY/100",
@@ -184,7 +184,7 @@ var goldenCases = map[string]struct {
 		},
 	},
 	"tenant-keyspace": {
-		groups: map[string]snapshot.NodeGroup{
+		groups: map[string]translate.Group{
 			"envoy-us-east-1a-acme":  {Kind: weights.KindEnvoy, Region: "us-east-1", Zone: "us-east-1a", Tenant: "acme"},
 			"grpc-us-west-2a-acme":   {Kind: weights.KindGRPC, Region: "us-west-2", Zone: "us-west-2a", Tenant: "acme"},
 			"envoy-us-east-1a":       envoyEast,
@@ -264,7 +264,7 @@ var goldenCases = map[string]struct {
 }
 
 // with returns a copy of groups with one more group.
-func with(groups map[string]snapshot.NodeGroup, name string, g snapshot.NodeGroup) map[string]snapshot.NodeGroup {
+func with(groups map[string]translate.Group, name string, g translate.Group) map[string]translate.Group {
 	out := maps.Clone(groups)
 	out[name] = g
 	return out
@@ -367,12 +367,12 @@ func TestEnvoyGroupsGetSocketListeners(t *testing.T) {
 			}
 			continue
 		}
-		l, ok := listeners[snapshot.HTTPListenerName].(*listenerv3.Listener)
+		l, ok := listeners[translate.HTTPListenerName].(*listenerv3.Listener)
 		if !ok || len(listeners) != 1 {
-			t.Fatalf("Envoy group %s: listeners %v, want only %s", group, slices.Sorted(maps.Keys(listeners)), snapshot.HTTPListenerName)
+			t.Fatalf("Envoy group %s: listeners %v, want only %s", group, slices.Sorted(maps.Keys(listeners)), translate.HTTPListenerName)
 		}
-		if sa := l.GetAddress().GetSocketAddress(); l.GetApiListener() != nil || sa.GetPortValue() != snapshot.HTTPListenerPort || sa.GetAddress() != snapshot.HTTPListenerAddress {
-			t.Errorf("Envoy group %s: listener at %v (api_listener %v), want %s:%d", group, sa, l.GetApiListener() != nil, snapshot.HTTPListenerAddress, snapshot.HTTPListenerPort)
+		if sa := l.GetAddress().GetSocketAddress(); l.GetApiListener() != nil || sa.GetPortValue() != translate.HTTPListenerPort || sa.GetAddress() != translate.HTTPListenerAddress {
+			t.Errorf("Envoy group %s: listener at %v (api_listener %v), want %s:%d", group, sa, l.GetApiListener() != nil, translate.HTTPListenerAddress, translate.HTTPListenerPort)
 		}
 		for name, res := range r.snaps[group].GetResources(resourcev3.ScopedRouteType) {
 			sc := res.(*routev3.ScopedRouteConfiguration)
@@ -391,11 +391,11 @@ func routeTargets(rc *routev3.RouteConfiguration, class string) map[string][]str
 		key, typed := "no shard header", false
 		for _, h := range rt.GetMatch().GetHeaders() {
 			switch h.GetName() {
-			case snapshot.HeaderTabletType:
+			case translate.HeaderTabletType:
 				typed = h.GetStringMatch().GetExact() == class
-			case snapshot.HeaderShard:
+			case translate.HeaderShard:
 				key = "x-shard=" + h.GetStringMatch().GetExact()
-			case snapshot.HeaderKeyspaceID:
+			case translate.HeaderKeyspaceID:
 				key = "x-keyspace-id in " + keyRangeOf(h.GetStringMatch().GetSafeRegex().GetRegex())
 			}
 		}

@@ -1,10 +1,9 @@
-package snapshot
+package translate
 
 import (
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
@@ -13,9 +12,9 @@ import (
 // when the tenant does not come from its mTLS identity.
 const TenantMetadataKey = "tenant"
 
-// NodeGroup is the set of nodes that receive one snapshot: same locality,
-// same tenant, same client kind.
-type NodeGroup struct {
+// Group is the set of nodes that receive the same resources: same
+// locality, same tenant, same client kind.
+type Group struct {
 	Region string
 	Zone   string
 	Tenant string
@@ -23,20 +22,20 @@ type NodeGroup struct {
 }
 
 // ID is the group's cache key, "<kind>/<region>/<zone>/<tenant>".
-func (g NodeGroup) ID() string {
+func (g Group) ID() string {
 	return string(g.Kind) + "/" + g.Region + "/" + g.Zone + "/" + g.Tenant
 }
 
 // Locality is the group's client locality.
-func (g NodeGroup) Locality() weights.Locality {
+func (g Group) Locality() weights.Locality {
 	return weights.Locality{Region: g.Region, Zone: g.Zone}
 }
 
 // GroupOf returns the group of a node from its locality, user agent and
 // metadata tenant. Nodes whose user agent names gRPC (grpc-go, grpc-node-js,
 // grpc-java, ...) are proxyless gRPC clients; all others are treated as Envoy.
-func GroupOf(node *corev3.Node) NodeGroup {
-	g := NodeGroup{Kind: weights.KindEnvoy}
+func GroupOf(node *corev3.Node) Group {
+	g := Group{Kind: weights.KindEnvoy}
 	if strings.Contains(strings.ToLower(node.GetUserAgentName()), "grpc") {
 		g.Kind = weights.KindGRPC
 	}
@@ -48,13 +47,3 @@ func GroupOf(node *corev3.Node) NodeGroup {
 	}
 	return g
 }
-
-// GroupHash maps nodes to their group's snapshot in go-control-plane's
-// cache. TenantOf, when set, overrides the metadata tenant (the xDS server
-// sets it from the stream's mTLS identity).
-type GroupHash struct{}
-
-var _ cache.NodeHash = GroupHash{}
-
-// ID implements cache.NodeHash.
-func (GroupHash) ID(node *corev3.Node) string { return GroupOf(node).ID() }

@@ -1,4 +1,4 @@
-package snapshot_test
+package xdscache_test
 
 import (
 	"fmt"
@@ -17,8 +17,9 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // The tests in watchcases_test.go and watchcases_delta_test.go port the
@@ -60,7 +61,7 @@ type watchFleet struct {
 	t   *testing.T
 	b   *topology.Builder
 	rev int64
-	c   *snapshot.Cache
+	c   *xdscache.Cache
 }
 
 // envoyZ1 is the node of every test stream: an Envoy in region r1, zone z1.
@@ -69,7 +70,7 @@ var envoyZ1 = &corev3.Node{Id: "envoy-1", UserAgentName: "envoy", Locality: &cor
 // newWatchFleet returns the fleet with envoyZ1's group registered; with
 // apply, its first topology is applied.
 func newWatchFleet(t *testing.T, apply bool) *watchFleet {
-	f := &watchFleet{t: t, b: topology.NewBuilder(), c: snapshot.NewCache(snapshot.CacheOptions{})}
+	f := &watchFleet{t: t, b: topology.NewBuilder(), c: xdscache.NewCache(xdscache.CacheOptions{})}
 	f.put("cells/zone1", `{"region":"r1","zone":"z1"}`)
 	f.put("cells/zone2", `{"region":"r1","zone":"z2"}`)
 	for i, shard := range []string{"-80", "80-"} {
@@ -137,12 +138,12 @@ func (f *watchFleet) apply() {
 	f.c.OnTopology(f.b.Build(f.rev))
 }
 
-// version is the version of a type in the group's current snapshot.
+// version is the version of a type in the group's current xdscache.
 func (f *watchFleet) version(typeURL string) string {
 	f.t.Helper()
-	snap, err := f.c.Snapshots().GetSnapshot(snapshot.GroupOf(envoyZ1).ID())
-	if err != nil {
-		f.t.Fatal(err)
+	snap, ok := f.c.Snapshot(translate.GroupOf(envoyZ1).ID())
+	if !ok {
+		f.t.Fatal("no snapshot")
 	}
 	return snap.GetVersion(typeURL)
 }
@@ -273,12 +274,12 @@ func resourceName(t *testing.T, typeURL string, b []byte) string {
 	return ""
 }
 
-// every returns all names of a type in the group's current snapshot.
+// every returns all names of a type in the group's current xdscache.
 func (f *watchFleet) every(typeURL string) []string {
 	f.t.Helper()
-	snap, err := f.c.Snapshots().GetSnapshot(snapshot.GroupOf(envoyZ1).ID())
-	if err != nil {
-		f.t.Fatal(err)
+	snap, ok := f.c.Snapshot(translate.GroupOf(envoyZ1).ID())
+	if !ok {
+		f.t.Fatal("no snapshot")
 	}
 	return slices.Sorted(maps.Keys(snap.GetResources(typeURL)))
 }

@@ -1,4 +1,4 @@
-package snapshot_test
+package xdscache_test
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // TestRampsStepWithoutTopologyChanges: a tablet that just became eligible
 // ramps 10% → 32% → 55% → 77% → 100% over its 40 s window as the (fake)
-// clock advances, with no new topology: RunRamps rebuilds at each step.
+// clock advances, with no new topology: RunPhaseTimer rebuilds at each step.
 func TestRampsStepWithoutTopologyChanges(t *testing.T) {
 	start := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	clock := clockwork.NewFakeClockAt(start)
@@ -33,20 +33,20 @@ func TestRampsStepWithoutTopologyChanges(t *testing.T) {
 	put("tablets/zone1-0000000001", fmt.Sprintf(`{"keyspace":"ks","shard":"0","type":"replica","hostname":"10.0.0.1",
 		"port_map":{"grpc":1},"state":"SERVING","serving_since":%q}`, start.Format(time.RFC3339)))
 
-	c := snapshot.NewCache(snapshot.CacheOptions{Now: clock.Now})
+	c := xdscache.NewCache(xdscache.CacheOptions{Now: clock.Now})
 	c.OnTopology(b.Build(1))
 	node := &corev3.Node{Id: "envoy-1", Locality: &corev3.Locality{Region: "r1", Zone: "r1a"}}
 	g := c.Register(node)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { _ = c.RunRamps(ctx, clock) }()
+	go func() { _ = c.RunPhaseTimer(ctx, clock) }()
 
 	weight := func() uint32 {
-		snap, err := c.Snapshots().GetSnapshot(g.ID())
-		if err != nil {
-			t.Fatal(err)
+		snap, ok := c.Snapshot(g.ID())
+		if !ok {
+			t.Fatal("no snapshot")
 		}
-		m, err := snapshot.Decode(resourcev3.EndpointType, snap.GetResources(resourcev3.EndpointType)["ks/0/replica"])
+		m, err := xdscache.Decode(resourcev3.EndpointType, snap.GetResources(resourcev3.EndpointType)["ks/0/replica"])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestRampsStepWithoutTopologyChanges(t *testing.T) {
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for weight() != want && time.Now().Before(deadline) {
-			if err := clock.BlockUntilContext(ctx, 1); err != nil { // RunRamps has rebuilt and sleeps again
+			if err := clock.BlockUntilContext(ctx, 1); err != nil { // RunPhaseTimer has rebuilt and sleeps again
 				t.Fatal(err)
 			}
 		}

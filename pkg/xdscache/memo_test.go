@@ -1,4 +1,4 @@
-package snapshot_test
+package xdscache_test
 
 import (
 	"maps"
@@ -6,23 +6,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // memoGroups are the groups the memo tests build: both kinds, two
 // localities, and a client with no locality.
-var memoGroups = with(standardGroups, "grpc-no-locality", snapshot.NodeGroup{Kind: weights.KindGRPC})
+var memoGroups = with(standardGroups, "grpc-no-locality", translate.Group{Kind: weights.KindGRPC})
 
 // buildAll builds every group's snapshot and ends the translator's
 // generation, as the Cache does after a topology change.
-func buildAll(t *testing.T, tr *snapshot.Translator, topo *topology.Topology) map[string]*cache.Snapshot {
+func buildAll(t *testing.T, tr *xdscache.Translator, topo *topology.Topology) map[string]xdscache.Snapshot {
 	t.Helper()
-	out := map[string]*cache.Snapshot{}
+	out := map[string]xdscache.Snapshot{}
 	for name, g := range memoGroups {
 		snap, err := tr.Build(topo, g, goldenNow)
 		if err != nil {
@@ -40,7 +40,7 @@ func buildAll(t *testing.T, tr *snapshot.Translator, topo *topology.Topology) ma
 // value as before.
 func TestTranslatorRetranslatesOnlyTheChangedShard(t *testing.T) {
 	b := loadSeed(t, "healthy-baseline")
-	var tr snapshot.Translator
+	var tr xdscache.Translator
 	before := buildAll(t, &tr, b.Build(1))
 	if s := tr.TakeStats(); s.Assignments == 0 || s.Clusters == 0 || s.Routes == 0 || s.Listeners == 0 {
 		t.Fatalf("first build translated %+v, want every type", s)
@@ -48,7 +48,7 @@ func TestTranslatorRetranslatesOnlyTheChangedShard(t *testing.T) {
 
 	// Nothing changed: nothing is translated.
 	same := buildAll(t, &tr, b.Build(2))
-	if s := tr.TakeStats(); s != (snapshot.Stats{}) {
+	if s := tr.TakeStats(); s != (xdscache.Stats{}) {
 		t.Errorf("rebuild of an unchanged topology translated %+v, want nothing", s)
 	}
 	for group := range before {
@@ -66,7 +66,7 @@ func TestTranslatorRetranslatesOnlyTheChangedShard(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := buildAll(t, &tr, b.Build(3))
-	want := snapshot.Stats{Assignments: len(weights.Classes) * len(memoGroups)}
+	want := xdscache.Stats{Assignments: len(weights.Classes) * len(memoGroups)}
 	if s := tr.TakeStats(); s != want {
 		t.Errorf("one changed tablet translated %+v, want %+v", s, want)
 	}
@@ -112,13 +112,13 @@ func TestTranslatorRetranslatesOnlyTheChangedShard(t *testing.T) {
 func TestReplicasAgreeOnVersions(t *testing.T) {
 	// Replica A reads the revision directly.
 	a := loadSeed(t, "healthy-baseline")
-	var trA snapshot.Translator
+	var trA xdscache.Translator
 	snapsA := buildAll(t, &trA, a.Build(7))
 
 	// Replica B had an older state first (a different primary term), then
 	// a full re-list in reverse order.
 	b := loadSeed(t, "healthy-baseline")
-	var trB snapshot.Translator
+	var trB xdscache.Translator
 	if err := b.Put("tablets/zone1-0000000101", []byte(`{"keyspace":"commerce","shard":"-80","type":"primary","hostname":"10.0.1.101",
 		"port_map":{"grpc":15991},"state":"NOT_SERVING"}`)); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package snapshot
+package xdscache
 
 import (
 	"context"
@@ -114,7 +114,7 @@ func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscr
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	w := &sotwWatch{req: req, sub: sub, out: out, typeURL: req.GetTypeUrl(), fullSet: fullState(req.GetTypeUrl())}
-	w.base = g.at(w.typeURL, req.GetVersionInfo())
+	w.base = g.at(w.typeURL, clientVersion(req, sub))
 	if cur := g.current(w.typeURL); cur != nil && w.answer(cur) {
 		return func() {}
 	}
@@ -124,6 +124,22 @@ func (s *watches) watchSotW(groupID string, req *cache.Request, sub cache.Subscr
 		defer g.mu.Unlock()
 		delete(g.sotw, w)
 	}
+}
+
+// clientVersion is the version of the state a SotW client holds: the one
+// it names, except for a NACK. A NACK names the version the client last
+// accepted, yet the client still has the resources of the rejected one
+// it was sent (go-control-plane records them as returned whatever the
+// answer); taking it as the client's state means the rejected version is
+// not sent again, and the client waits for the next change.
+func clientVersion(req *cache.Request, sub cache.Subscription) string {
+	if req.GetErrorDetail() == nil {
+		return req.GetVersionInfo()
+	}
+	for _, v := range sub.ReturnedResources() {
+		return v // every name the last response returned has its version
+	}
+	return req.GetVersionInfo()
 }
 
 // publish records a group's new snapshot and answers the watches it

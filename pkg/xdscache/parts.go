@@ -1,4 +1,4 @@
-package snapshot
+package xdscache
 
 import (
 	"crypto/sha256"
@@ -11,7 +11,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
-	"github.com/shardmesh/shardmesh/pkg/weights"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 )
 
 // part is one keyspace's resources for one node group, with the inputs
@@ -20,13 +20,13 @@ import (
 // parts are reused without even a memo lookup.
 type part struct {
 	ks     *topology.Keyspace
-	key    keyspaceKey // the inputs it was built from
+	key    translate.KeyspaceKey // the inputs it was built from
 	set    resourceSet
 	digest [types.UnknownType]string           // per type: hash of the part's names and versions
 	index  [types.UnknownType]map[string]entry // per type: the part's resources by name
 }
 
-func (p *part) matches(k keyspaceKey) bool { return p.key.equal(k) }
+func (p *part) matches(k translate.KeyspaceKey) bool { return p.key.Equal(k) }
 
 // seal computes the part's per-type digests and indexes.
 func (p *part) seal() {
@@ -57,42 +57,35 @@ type changes map[string][]string
 
 // buildParts returns the parts of a group's snapshot, reusing those whose
 // inputs did not change.
-func (t *Translator) buildParts(topo *topology.Topology, g NodeGroup, now time.Time, st *groupState) ([]*part, error) {
+func (t *Translator) buildParts(topo *topology.Topology, g translate.Group, now time.Time, st *groupState) ([]*part, error) {
 	next := map[string]*part{}
 	var parts []*part
-	if g.Kind == weights.KindEnvoy {
+	if shared := translate.Shared(g); len(shared) > 0 {
 		p := st.parts[""]
 		if p == nil {
 			p = &part{}
-			l, err := t.listeners.get(HTTPListenerName, func() types.Resource { return makeHTTPListener() })
-			if err != nil {
+			if err := t.add(&p.set, shared); err != nil {
 				return nil, err
 			}
-			p.set.add(typeListener, HTTPListenerName, l)
 			p.seal()
 		}
 		next[""] = p
 		parts = append(parts, p)
 	}
-	for _, name := range routedKeyspaces(topo) {
-		ks, ok := topo.Keyspaces[name]
-		if !ok {
-			ks = topology.DefaultKeyspace(name) // only a routing rule names it
-		}
-		shards := topo.ShardsOf(name)
-		if !Visible(ks, g) || (len(shards) == 0 && !redirected(topo, name)) {
+	for _, r := range translate.RoutedKeyspaces(topo) {
+		if !translate.Visible(r.Keyspace, g) {
 			continue
 		}
-		in := t.inputsOf(topo, ks, shards, now)
-		p := st.parts[name]
-		if p == nil || !p.matches(in.key) {
-			p = &part{ks: ks, key: in.key}
-			if err := t.keyspace(&p.set, in, g); err != nil {
+		in := t.inputsOf(topo, r, now)
+		p := st.parts[r.Keyspace.Name]
+		if p == nil || !p.matches(in.Key()) {
+			p = &part{ks: r.Keyspace, key: in.Key()}
+			if err := t.add(&p.set, translate.Keyspace(in, g)); err != nil {
 				return nil, err
 			}
 			p.seal()
 		}
-		next[name] = p
+		next[r.Keyspace.Name] = p
 		parts = append(parts, p)
 	}
 	st.parts = next
@@ -260,50 +253,4 @@ func changedNames(prev *view, old, cur []*part, i types.ResponseType) []string {
 		names = append(names, n)
 	}
 	return names
-}
-
-// snapshot materializes a group snapshot as go-control-plane's Snapshot,
-// with every resource in maps.
-func (s *groupSnap) snapshot() *cache.Snapshot {
-	snap := &cache.Snapshot{VersionMap: map[string]map[string]string{}}
-	for _, u := range typeURLs {
-		v := s.view(u)
-		items := map[string]types.ResourceWithTTL{}
-		versions := map[string]string{}
-		v.each(func(name string, e entry) {
-			items[name] = types.ResourceWithTTL{Resource: e.served(v.raw)}
-			versions[name] = e.hash
-		})
-		snap.Resources[v.typ] = cache.Resources{Version: v.version, Items: items}
-		snap.VersionMap[u] = versions
-	}
-	return snap
-}
-
-// lazySnapshot is a group snapshot for go-control-plane's cache, which
-// the server does not serve from (see watches): it is read only by
-// GetSnapshot, so its maps are built when read.
-type lazySnapshot struct{ s *groupSnap }
-
-var _ cache.ResourceSnapshot = lazySnapshot{}
-
-func (l lazySnapshot) GetVersion(typeURL string) string {
-	if i := cache.GetResponseType(typeURL); i < types.UnknownType && l.s.views[i] != nil {
-		return l.s.views[i].version
-	}
-	return ""
-}
-
-func (l lazySnapshot) GetResourcesAndTTL(typeURL string) map[string]types.ResourceWithTTL {
-	return l.s.snapshot().GetResourcesAndTTL(typeURL)
-}
-
-func (l lazySnapshot) GetResources(typeURL string) map[string]types.Resource {
-	return l.s.snapshot().GetResources(typeURL)
-}
-
-func (l lazySnapshot) ConstructVersionMap() error { return nil }
-
-func (l lazySnapshot) GetVersionMap(typeURL string) map[string]string {
-	return l.s.snapshot().GetVersionMap(typeURL)
 }

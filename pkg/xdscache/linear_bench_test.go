@@ -1,4 +1,4 @@
-package snapshot
+package xdscache
 
 import (
 	"encoding/json"
@@ -16,6 +16,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 )
 
 // This file measures go-control-plane's LinearCache, one per node group
@@ -37,10 +38,10 @@ func newLinearCaches() *linearCaches {
 	return &linearCaches{
 		mux: cache.MuxCache{
 			Classify: func(r *cache.Request) string {
-				return linearKey(GroupHash{}.ID(r.GetNode()), r.GetTypeUrl())
+				return linearKey(translate.GroupOf(r.GetNode()).ID(), r.GetTypeUrl())
 			},
 			ClassifyDelta: func(r *cache.DeltaRequest) string {
-				return linearKey(GroupHash{}.ID(r.GetNode()), r.GetTypeUrl())
+				return linearKey(translate.GroupOf(r.GetNode()).ID(), r.GetTypeUrl())
 			},
 			Caches: map[string]cache.Cache{},
 		},
@@ -155,7 +156,7 @@ func (s *benchStream) receive(c cache.Cache) (int, bool, error) {
 // the names it changed from base) and SERVING again (back, with the names
 // changed from flipped); back's content is base's.
 type answeringFixture struct {
-	groups                 []NodeGroup
+	groups                 []translate.Group
 	base, flipped, back    []*groupSnap
 	flipChanges, backChges []changes
 }
@@ -202,7 +203,7 @@ func newAnsweringFixture(b *testing.B) *answeringFixture {
 		return snaps, chs
 	}
 	for z := range 9 {
-		f.groups = append(f.groups, GroupOf(benchNode(z)))
+		f.groups = append(f.groups, translate.GroupOf(benchNode(z)))
 	}
 	f.base, _ = build(tb.Build(1))
 	tablet("z1-0000000001", "ks00", "-08", "replica", "NOT_SERVING")

@@ -1,14 +1,12 @@
-package snapshot
+package translate
 
 import (
-	"fmt"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
@@ -91,40 +89,4 @@ func tcpTargets(s *topology.Shard, c weights.Class, sides []routeSide) []tcpTarg
 		out = []tcpTarget{{MySQLClusterName(s.Keyspace, s.Name, c), 100}}
 	}
 	return out
-}
-
-// mysqlResources adds the TCP listeners, clusters and assignments of a
-// keyspace for an Envoy group, when the keyspace has a mysql_port_base.
-func (t *Translator) mysqlResources(set *resourceSet, in *keyspaceInputs, g NodeGroup) error {
-	ks, plan := in.ks, in.plan
-	if g.Kind != weights.KindEnvoy || ks.MySQLPortBase == 0 {
-		return nil
-	}
-	for i, si := range in.shards {
-		s := si.Shard
-		for _, c := range weights.Classes {
-			cname := MySQLClusterName(ks.Name, s.Name, c)
-			lname := "mysql:" + cname[:len(cname)-len("/mysql")]
-			port := MySQLPort(ks, i, c)
-			targets := tcpTargets(s, c, plan[c])
-			l, err := t.listeners.get(fmt.Sprintf("%s@%d%v", lname, port, targets), func() types.Resource { return makeTCPListener(lname, port, targets) })
-			if err != nil {
-				return err
-			}
-			set.add(typeListener, lname, l)
-			cl, err := t.clusters.get(clusterKey{ks, cname}, func() types.Resource { return makeTCPCluster(cname, ks, c) })
-			if err != nil {
-				return err
-			}
-			set.add(typeCluster, cname, cl)
-			req := weights.Request{Inputs: si, Class: c, Client: g.Locality(), Kind: g.Kind, MySQL: true}
-			key := assignmentKey{si.Key(), c, g.Locality(), g.Kind, true}
-			a, err := t.assignments.get(key, func() types.Resource { return makeAssignment(cname, weights.Assign(req)) })
-			if err != nil {
-				return err
-			}
-			set.add(typeEndpoint, cname, a)
-		}
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package snapshot_test
+package xdscache_test
 
 import (
 	"testing"
@@ -7,17 +7,17 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // TestIdleGroupsAreForgotten: a node group whose last stream closed keeps
 // being built for CacheOptions.GroupIdle, then is forgotten, so that
 // localities or tenants nobody uses any more cost nothing; a node of it
-// that connects again gets a fresh snapshot.
+// that connects again gets a fresh xdscache.
 func TestIdleGroupsAreForgotten(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	c := snapshot.NewCache(snapshot.CacheOptions{Now: func() time.Time { return now }, GroupIdle: time.Minute})
+	c := xdscache.NewCache(xdscache.CacheOptions{Now: func() time.Time { return now }, GroupIdle: time.Minute})
 	b := topology.NewBuilder()
 	if err := b.Put("tablets/zone1-0000000001", []byte(`{"keyspace":"ks","shard":"0","type":"primary","hostname":"h","port_map":{"grpc":1},"state":"SERVING"}`)); err != nil {
 		t.Fatal(err)
@@ -58,14 +58,14 @@ func TestIdleGroupsAreForgotten(t *testing.T) {
 	if known() {
 		t.Fatal("a group idle for 1m30s was kept")
 	}
-	if _, err := c.Snapshots().GetSnapshot(g.ID()); err == nil {
+	if _, ok := c.Snapshot(g.ID()); ok {
 		t.Error("the forgotten group's snapshot is still held")
 	}
 
 	c.Register(node)
-	snap, err := c.Snapshots().GetSnapshot(g.ID())
-	if err != nil {
-		t.Fatalf("a node of a forgotten group connected again and got no snapshot: %v", err)
+	snap, ok := c.Snapshot(g.ID())
+	if !ok {
+		t.Fatal("a node of a forgotten group connected again and got no snapshot")
 	}
 	if len(snap.GetResources(resourcev3.ListenerType)) != 1 {
 		t.Errorf("the new snapshot has %d listeners, want keyspace ks's", len(snap.GetResources(resourcev3.ListenerType)))

@@ -1,4 +1,4 @@
-package snapshot
+package xdscache
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -19,7 +19,7 @@ import (
 // snapshot a long-lived translator assembles from reused parts equals a
 // fresh translator's, name lookups through its parts find every resource,
 // and the names it reports as changed are exactly those whose content
-// differs from the previous snapshot.
+// differs from the previous xdscache.
 func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	b := topology.NewBuilder()
@@ -43,13 +43,13 @@ func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 	for id := range 48 {
 		put("tablets/"+tablet(id), record(id, "SERVING"))
 	}
-	groups := []NodeGroup{
+	groups := []translate.Group{
 		{Region: "r1", Zone: "z1", Kind: weights.KindGRPC},
 		{Region: "r2", Zone: "z2", Kind: weights.KindEnvoy},
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	var patched Translator
-	prev := map[string]*cache.Snapshot{}
+	prev := map[string]Snapshot{}
 	for step := range 60 {
 		switch id := rng.IntN(60); {
 		case id < 48 && rng.IntN(3) == 0:
@@ -72,7 +72,7 @@ func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := gs.snapshot()
+			got := Snapshot{gs}
 			var fresh Translator
 			want, err := fresh.Build(topo, g, now)
 			if err != nil {
@@ -93,8 +93,8 @@ func TestPatchedSnapshotsMatchFreshBuilds(t *testing.T) {
 				if _, ok := gs.view(u).get("nosuch/0/primary"); ok {
 					t.Fatalf("step %d, group %s, %s: lookup of a missing name succeeded", step, g.ID(), u)
 				}
-				p := prev[g.ID()]
-				if p == nil || p.GetVersion(u) == got.GetVersion(u) {
+				p, seen := prev[g.ID()]
+				if !seen || p.GetVersion(u) == got.GetVersion(u) {
 					continue
 				}
 				names, ok := changed[u]

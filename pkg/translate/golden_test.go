@@ -1,4 +1,4 @@
-package snapshot_test
+package translate_test
 
 import (
 	"cmp"
@@ -18,7 +18,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	gocmp "github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -27,8 +26,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"sigs.k8s.io/yaml"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -39,12 +38,12 @@ var goldenNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 // Node groups by the name they have in golden file names.
 var (
-	envoyEast = snapshot.NodeGroup{Kind: weights.KindEnvoy, Region: "us-east-1", Zone: "us-east-1a"}
-	grpcEast  = snapshot.NodeGroup{Kind: weights.KindGRPC, Region: "us-east-1", Zone: "us-east-1a"}
-	envoyWest = snapshot.NodeGroup{Kind: weights.KindEnvoy, Region: "us-west-2", Zone: "us-west-2a"}
-	grpcWest  = snapshot.NodeGroup{Kind: weights.KindGRPC, Region: "us-west-2", Zone: "us-west-2a"}
+	envoyEast = translate.Group{Kind: weights.KindEnvoy, Region: "us-east-1", Zone: "us-east-1a"}
+	grpcEast  = translate.Group{Kind: weights.KindGRPC, Region: "us-east-1", Zone: "us-east-1a"}
+	envoyWest = translate.Group{Kind: weights.KindEnvoy, Region: "us-west-2", Zone: "us-west-2a"}
+	grpcWest  = translate.Group{Kind: weights.KindGRPC, Region: "us-west-2", Zone: "us-west-2a"}
 
-	standardGroups = map[string]snapshot.NodeGroup{
+	standardGroups = map[string]translate.Group{
 		"envoy-us-east-1a": envoyEast, "grpc-us-east-1a": grpcEast,
 		"envoy-us-west-2a": envoyWest, "grpc-us-west-2a": grpcWest,
 	}
@@ -66,7 +65,7 @@ var goldenTypes = []struct {
 // rendered is a case's topology and the snapshot of each of its groups.
 type rendered struct {
 	topo  *topology.Topology
-	snaps map[string]*cache.Snapshot // by group name
+	snaps map[string]translate.Resources // by group name
 }
 
 // seedRecords reads the records of testdata/<name>.topology.yaml.
@@ -96,15 +95,14 @@ func loadSeed(t *testing.T, name string) *topology.Builder {
 	return b
 }
 
-// renderGroups builds every group's snapshot with one Translator and checks
+// renderGroups translates every group's resources and checks
 // what holds for every snapshot: each resource passes ValidateAll, and the
 // snapshot is consistent (see consistent).
-func renderGroups(t *testing.T, topo *topology.Topology, groups map[string]snapshot.NodeGroup) rendered {
+func renderGroups(t *testing.T, topo *topology.Topology, groups map[string]translate.Group) rendered {
 	t.Helper()
-	r := rendered{topo: topo, snaps: map[string]*cache.Snapshot{}}
-	var tr snapshot.Translator
+	r := rendered{topo: topo, snaps: map[string]translate.Resources{}}
 	for name, g := range groups {
-		snap, err := tr.Build(topo, g, goldenNow)
+		snap, err := translate.Translate(topo, g, goldenNow)
 		if err != nil {
 			t.Fatalf("group %s: %v", name, err)
 		}
@@ -132,7 +130,7 @@ func renderGroups(t *testing.T, topo *topology.Topology, groups map[string]snaps
 // configuration a listener, and each route's cluster exists.
 // go-control-plane's Snapshot.Consistent does not follow api_listener, so
 // it cannot check the listeners of proxyless gRPC clients.
-func consistent(snap *cache.Snapshot) error {
+func consistent(snap translate.Resources) error {
 	clusters := snap.GetResources(resourcev3.ClusterType)
 	assignments := snap.GetResources(resourcev3.EndpointType)
 	routes := snap.GetResources(resourcev3.RouteType)

@@ -1,4 +1,4 @@
-package snapshot_test
+package translate_test
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -62,7 +62,7 @@ func TestMySQLListenersForEnvoy(t *testing.T) {
 			t.Errorf("Envoy group %s: %d listeners, want the HTTP one and 8 MySQL ones", group, n)
 		}
 	}
-	if got := snapshot.MySQLPort(r.topo.Keyspaces["commerce"], 0, weights.ClassPrimary); got != 15400 {
+	if got := translate.MySQLPort(r.topo.Keyspaces["commerce"], 0, weights.ClassPrimary); got != 15400 {
 		t.Errorf("MySQLPort(-80, primary) = %d", got)
 	}
 }
@@ -81,7 +81,7 @@ func TestMySQLListenersFollowShifts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := renderGroups(t, b.Build(2), map[string]snapshot.NodeGroup{"envoy": envoyEast})
+	r := renderGroups(t, b.Build(2), map[string]translate.Group{"envoy": envoyEast})
 	l := r.snaps["envoy"].GetResources(resourcev3.ListenerType)["mysql:commerce/80-/replica"].(*listenerv3.Listener)
 	var proxy tcpv3.TcpProxy
 	if err := l.GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&proxy); err != nil {

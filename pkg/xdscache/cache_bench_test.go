@@ -1,4 +1,4 @@
-package snapshot_test
+package xdscache_test
 
 import (
 	"encoding/json"
@@ -8,8 +8,9 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
-	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // benchFleet puts keyspaces × shards × 15 tablets (a primary, 9 replicas,
@@ -54,7 +55,7 @@ func benchFleet(b *testing.B, keyspaces, shards int) *topology.Builder {
 // groups; one tablet flips state per iteration and every group is rebuilt.
 func BenchmarkOneTabletChange(b *testing.B) {
 	tb := benchFleet(b, 40, 32)
-	c := snapshot.NewCache(snapshot.CacheOptions{})
+	c := xdscache.NewCache(xdscache.CacheOptions{})
 	c.OnTopology(tb.Build(1))
 	for z := range 9 {
 		c.Register(&corev3.Node{Id: fmt.Sprint(z), Locality: &corev3.Locality{Region: fmt.Sprintf("r%d", z/3), Zone: fmt.Sprintf("z%d", z)}})
@@ -77,10 +78,10 @@ func BenchmarkOneTabletChange(b *testing.B) {
 // the 19,200-tablet topology.
 func BenchmarkFreshBuild(b *testing.B) {
 	topo := benchFleet(b, 40, 32).Build(1)
-	g := snapshot.GroupOf(&corev3.Node{Locality: &corev3.Locality{Region: "r0", Zone: "z0"}})
+	g := translate.GroupOf(&corev3.Node{Locality: &corev3.Locality{Region: "r0", Zone: "z0"}})
 	b.ResetTimer()
 	for range b.N {
-		var tr snapshot.Translator
+		var tr xdscache.Translator
 		if _, err := tr.Build(topo, g, time.Unix(0, 0)); err != nil {
 			b.Fatal(err)
 		}

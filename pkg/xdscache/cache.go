@@ -1,7 +1,9 @@
-package snapshot
+package xdscache
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/translate"
 )
 
 // Cache keeps one snapshot per node group, rebuilds them when the topology
@@ -21,15 +24,19 @@ import (
 // fails to build keeps its last good snapshot. Cache is safe for
 // concurrent use.
 type Cache struct {
-	snapshots  cache.SnapshotCache // holds every group's snapshot, for reading
-	watches    watches             // serves the xDS streams
+	watches    watches // serves the xDS streams, and holds every group's current resources
 	translator Translator
 	log        *slog.Logger
 	now        func() time.Time
 
+	// bindMu guards bound: the group of each node the xDS server's
+	// streams named (see RegisterAs and Bind).
+	bindMu sync.Mutex
+	bound  map[*corev3.Node]string
+
 	mu        sync.Mutex // guards topo, groups, streams and idle
 	topo      *topology.Topology
-	groups    map[string]NodeGroup
+	groups    map[string]translate.Group
 	streams   map[string]int       // group ID -> open streams
 	idle      map[string]time.Time // group ID -> when its last stream closed
 	groupIdle time.Duration
@@ -79,7 +86,8 @@ func NewCache(opts CacheOptions) *Cache {
 	c := &Cache{
 		log:       opts.Logger,
 		now:       opts.Now,
-		groups:    map[string]NodeGroup{},
+		groups:    map[string]translate.Group{},
+		bound:     map[*corev3.Node]string{},
 		streams:   map[string]int{},
 		idle:      map[string]time.Time{},
 		groupIdle: opts.GroupIdle,
@@ -98,35 +106,55 @@ func NewCache(opts CacheOptions) *Cache {
 	if c.groupIdle <= 0 {
 		c.groupIdle = DefaultGroupIdle
 	}
-	// ads=false: in ADS mode go-control-plane answers a request for named
-	// resources only when the names cover every resource of that type in
-	// the snapshot, and a client asks for the few keyspaces it dials, not
-	// for all of them. Responses are filtered to the requested names.
-	c.snapshots = cache.NewSnapshotCache(false, GroupHash{}, nil)
 	return c
 }
 
-// Snapshots returns a go-control-plane snapshot cache holding every group's
-// current snapshot, for reading; the xDS server serves from Watcher.
-func (c *Cache) Snapshots() cache.SnapshotCache { return c.snapshots }
-
 // Watcher returns what the xDS server serves from: state-of-the-world and
-// delta watches are answered by the cache itself (see watches), fetches
-// by go-control-plane's snapshot cache.
+// delta watches and fetches are answered by the cache itself (see
+// watches). A request's group is the one its node was bound to.
 func (c *Cache) Watcher() cache.Cache { return watcher{c} }
 
 type watcher struct{ c *Cache }
 
+var _ cache.Cache = watcher{}
+
 func (w watcher) CreateWatch(req *cache.Request, sub cache.Subscription, out chan cache.Response) (func(), error) {
-	return w.c.watches.watchSotW(GroupHash{}.ID(req.GetNode()), req, sub, out), nil
+	id, err := w.c.groupOf(req.GetNode())
+	if err != nil {
+		return nil, err
+	}
+	return w.c.watches.watchSotW(id, req, sub, out), nil
 }
 
 func (w watcher) CreateDeltaWatch(req *cache.DeltaRequest, sub cache.Subscription, out chan cache.DeltaResponse) (func(), error) {
-	return w.c.watches.watchDelta(GroupHash{}.ID(req.GetNode()), req, sub, out), nil
+	id, err := w.c.groupOf(req.GetNode())
+	if err != nil {
+		return nil, err
+	}
+	return w.c.watches.watchDelta(id, req, sub, out), nil
 }
 
-func (w watcher) Fetch(ctx context.Context, req *cache.Request) (cache.Response, error) {
-	return w.c.snapshots.Fetch(ctx, req)
+func (w watcher) Fetch(_ context.Context, req *cache.Request) (cache.Response, error) {
+	id, err := w.c.groupOf(req.GetNode())
+	if err != nil {
+		return nil, err
+	}
+	return w.c.watches.fetch(id, req)
+}
+
+// ErrUnboundNode is returned for a request whose node no stream
+// registered: its group, and so its tenant, is unknown.
+var ErrUnboundNode = errors.New("node not registered with the cache")
+
+// groupOf returns the group ID a node was bound to.
+func (c *Cache) groupOf(node *corev3.Node) (string, error) {
+	c.bindMu.Lock()
+	defer c.bindMu.Unlock()
+	id, ok := c.bound[node]
+	if !ok {
+		return "", fmt.Errorf("node %q: %w", node.GetId(), ErrUnboundNode)
+	}
+	return id, nil
 }
 
 // Topology returns the topology in force, nil before the first one.
@@ -136,11 +164,22 @@ func (c *Cache) Topology() *topology.Topology {
 	return c.topo
 }
 
-// Register makes sure the node's group exists and has a snapshot, and
-// counts a stream of it; the xDS server calls it on every stream's first
-// request, and Release when the stream closes.
-func (c *Cache) Register(node *corev3.Node) NodeGroup {
-	g := GroupOf(node)
+// Register is RegisterAs with the node's own group (translate.GroupOf:
+// its tenant from node metadata), which it returns.
+func (c *Cache) Register(node *corev3.Node) translate.Group {
+	g := translate.GroupOf(node)
+	c.RegisterAs(node, g)
+	return g
+}
+
+// RegisterAs makes sure a group exists and has a snapshot, counts a stream
+// of it and binds the stream's node to it: requests carrying that node are
+// answered from the group's resources. The xDS server calls it on every
+// stream's first request (with the tenant of the stream's certificate
+// under mTLS), Bind for a node a later request carries, and Release when
+// the stream closes.
+func (c *Cache) RegisterAs(node *corev3.Node, g translate.Group) {
+	c.Bind(node, g)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.streams[g.ID()]++
@@ -151,12 +190,24 @@ func (c *Cache) Register(node *corev3.Node) NodeGroup {
 			c.publish(g, c.now())
 		}
 	}
-	return g
 }
 
-// Release counts a stream of a group closed. A group left without streams
-// for CacheOptions.GroupIdle is forgotten at the next rebuild.
-func (c *Cache) Release(groupID string) {
+// Bind binds a node to a registered group.
+func (c *Cache) Bind(node *corev3.Node, g translate.Group) {
+	c.bindMu.Lock()
+	defer c.bindMu.Unlock()
+	c.bound[node] = g.ID()
+}
+
+// Release counts a stream of a group closed and unbinds the nodes it
+// named. A group left without streams for CacheOptions.GroupIdle is
+// forgotten at the next rebuild.
+func (c *Cache) Release(groupID string, nodes ...*corev3.Node) {
+	c.bindMu.Lock()
+	for _, n := range nodes {
+		delete(c.bound, n)
+	}
+	c.bindMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.streams[groupID] > 0 {
@@ -179,7 +230,6 @@ func (c *Cache) forgetIdle(now time.Time) {
 		delete(c.groups, id)
 		c.translator.forget(id)
 		c.watches.forget(id)
-		c.snapshots.ClearSnapshot(id)
 		c.verMu.Lock()
 		delete(c.versions, id)
 		c.verMu.Unlock()
@@ -199,7 +249,7 @@ func (c *Cache) OnTopology(t *topology.Topology) {
 	c.topo = t
 	now := c.now()
 	c.forgetIdle(now)
-	groups := make([]NodeGroup, 0, len(c.groups))
+	groups := make([]translate.Group, 0, len(c.groups))
 	for _, g := range c.groups {
 		groups = append(groups, g)
 	}
@@ -246,7 +296,7 @@ func parallel(n int, f func(int)) {
 // publish builds and sets one group's snapshot; it reports whether the
 // snapshot changed. c.mu must be held; publish may run for different
 // groups at once.
-func (c *Cache) publish(g NodeGroup, now time.Time) bool {
+func (c *Cache) publish(g translate.Group, now time.Time) bool {
 	snap, changed, err := c.translator.build(c.topo, g, now)
 	if err != nil {
 		c.log.Error("snapshot build failed; keeping the last good snapshot", "group", g.ID(), "revision", c.topo.Revision, "err", err)
@@ -258,10 +308,6 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 	c.versions[g.ID()] = v
 	c.verMu.Unlock()
 	if same {
-		return false
-	}
-	if err := c.snapshots.SetSnapshot(context.Background(), g.ID(), lazySnapshot{snap}); err != nil {
-		c.log.Error("set snapshot", "group", g.ID(), "err", err)
 		return false
 	}
 	c.watches.publish(g.ID(), snap, changed)
@@ -283,10 +329,10 @@ func (c *Cache) publish(g NodeGroup, now time.Time) bool {
 }
 
 // Groups returns the known node groups.
-func (c *Cache) Groups() []NodeGroup {
+func (c *Cache) Groups() []translate.Group {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]NodeGroup, 0, len(c.groups))
+	out := make([]translate.Group, 0, len(c.groups))
 	for _, g := range c.groups {
 		out = append(out, g)
 	}
@@ -303,4 +349,30 @@ func (c *Cache) PublishedAt(group, typeURL, version string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return p.at, true
+}
+
+// Snapshot returns what a group's streams are served now; ok is false for
+// a group with no snapshot. Debug views and tests read it: the watches
+// answer from the same store.
+func (c *Cache) Snapshot(groupID string) (Snapshot, bool) {
+	return c.watches.snapshot(groupID)
+}
+
+// Render returns the resources a node of a group would be served: its
+// group's snapshot when the group is known, else a fresh translation of
+// the topology in force (what the group would get once a node of it
+// connected). ok is false before the first topology.
+func (c *Cache) Render(g translate.Group) (translate.Resources, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.topo == nil {
+		return nil, false, nil
+	}
+	if _, known := c.groups[g.ID()]; known {
+		if snap, ok := c.watches.snapshot(g.ID()); ok {
+			return snap.Resources(), true, nil
+		}
+	}
+	r, err := translate.Translate(c.topo, g, c.now())
+	return r, err == nil, err
 }

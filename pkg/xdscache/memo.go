@@ -1,4 +1,4 @@
-package snapshot
+package xdscache
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/shardmesh/shardmesh/pkg/translate"
 )
 
 // entry is a translated resource with the hash of its deterministic
@@ -31,23 +33,23 @@ func (e entry) served(raw bool) types.Resource {
 	return e.res
 }
 
-// validator is implemented by every generated Envoy proto.
-type validator interface{ ValidateAll() error }
-
-// memo caches translated resources across topology generations. An entry
-// used during a generation survives into the next; one not used is dropped
-// by sweep, so the memo holds only what the current topology needs.
-type memo[K comparable] struct {
+// memo caches translated resources of one type across topology
+// generations, by translate.Item.Key: an item's Build reads only its key,
+// so an equal key means an equal resource. An entry used during a
+// generation survives into the next; one not used is dropped by sweep, so
+// the memo holds only what the current topology needs.
+type memo struct {
 	mu        sync.Mutex // guards the fields below; not held while translating
-	cur, prev map[K]entry
+	cur, prev map[any]entry
 	built     int  // resources translated since the counter was read
 	lean      bool // keep only the marshalled form (entry.raw), not the typed message
 }
 
-// get returns the entry for k, translating it with build when it is not
-// cached. A resource that fails its Envoy validation is an error and is not
-// cached.
-func (m *memo[K]) get(k K, build func() types.Resource) (entry, error) {
+// get returns the entry of an item, building it when it is not cached. A
+// resource that fails its Envoy validation is an error naming it, and is
+// not cached.
+func (m *memo) get(it translate.Item) (entry, error) {
+	k := it.Key
 	m.mu.Lock()
 	if e, ok := m.cur[k]; ok {
 		m.mu.Unlock()
@@ -62,15 +64,13 @@ func (m *memo[K]) get(k K, build func() types.Resource) (entry, error) {
 	m.mu.Unlock()
 	// Two groups may translate the same shared resource at once; both
 	// get the same bytes, and the last one is kept.
-	res := build()
-	if v, ok := res.(validator); ok {
-		if err := v.ValidateAll(); err != nil {
-			return entry{}, fmt.Errorf("generated resource failed validation: %w", err)
-		}
+	res := it.Build()
+	if err := translate.Validate(it, res); err != nil {
+		return entry{}, err
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(res)
 	if err != nil {
-		return entry{}, fmt.Errorf("marshal: %w", err)
+		return entry{}, fmt.Errorf("%s %s: marshal: %w", it.TypeURL, it.Name, err)
 	}
 	sum := sha256.Sum256(b)
 	raw := &emptypb.Empty{}
@@ -87,7 +87,7 @@ func (m *memo[K]) get(k K, build func() types.Resource) (entry, error) {
 }
 
 // take returns and resets the count of translated resources.
-func (m *memo[K]) take() int {
+func (m *memo) take() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := m.built
@@ -96,15 +96,15 @@ func (m *memo[K]) take() int {
 }
 
 // put stores an entry; m.mu must be held.
-func (m *memo[K]) put(k K, e entry) {
+func (m *memo) put(k any, e entry) {
 	if m.cur == nil {
-		m.cur = map[K]entry{}
+		m.cur = map[any]entry{}
 	}
 	m.cur[k] = e
 }
 
 // sweep ends a generation.
-func (m *memo[K]) sweep() {
+func (m *memo) sweep() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.prev, m.cur = m.cur, nil
