@@ -13,14 +13,26 @@ import (
 )
 
 // Item is one resource of a group's resources, not yet built. Build reads
-// nothing but what Key holds (Key is comparable), so a cache may serve
-// what an equal key built before instead of calling Build.
+// nothing but the name and what Key holds (Key is comparable), so a cache
+// may serve what an equal key built before instead of calling Build.
 type Item struct {
 	TypeURL string
 	Name    string
 	Key     any
-	Build   func() types.Resource
+	build   func() types.Resource // nil: Key builds it (a keyBuilder)
 }
+
+// Build builds the item's resource.
+func (it Item) Build() types.Resource {
+	if it.build != nil {
+		return it.build()
+	}
+	return it.Key.(keyBuilder).build(it.Name)
+}
+
+// keyBuilder is a key that holds every input of its resource: the build
+// cannot read anything the key leaves out.
+type keyBuilder interface{ build(name string) types.Resource }
 
 // TypeURLs are the resource types a group receives, in a fixed order.
 var TypeURLs = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ScopedRouteType}
@@ -31,6 +43,8 @@ type (
 	clusterKey struct {
 		keyspace *topology.Keyspace
 		name     string
+		class    weights.Class
+		mysql    bool // a TCP cluster for MySQL traffic
 	}
 	// assignmentKey is every input of weights.Assign: the shard's inputs
 	// (keyspace, tablets, cells, overrides and time phases) and the request.
@@ -48,6 +62,18 @@ type (
 	listenerKey string
 	scopeKey    string
 )
+
+func (k clusterKey) build(name string) types.Resource {
+	if k.mysql {
+		return makeTCPCluster(name, k.keyspace, k.class)
+	}
+	return makeCluster(name, k.keyspace, k.class)
+}
+
+func (k assignmentKey) build(name string) types.Resource {
+	return makeAssignment(name, weights.Assign(weights.Request{Inputs: weights.ShardInputs(k.inputs), Class: k.class,
+		Client: k.locality, Kind: k.kind, MySQL: k.mysql}))
+}
 
 // KeyspaceInputs are everything a keyspace's resources are built from,
 // resolved from a topology at one time: Keyspace reads nothing else
@@ -79,7 +105,14 @@ func (in *KeyspaceInputs) Keyspace() *topology.Keyspace { return in.ks }
 
 // Resolve gathers a keyspace's inputs from a topology at now.
 func Resolve(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) *KeyspaceInputs {
-	in := &KeyspaceInputs{ks: ks, plan: planRoutes(topo, ks, shards, now), shards: weights.ResolveShards(topo, ks, shards, now)}
+	var r weights.Resolver
+	return ResolveWith(&r, topo, ks, shards, now)
+}
+
+// ResolveWith is Resolve with shard inputs from r, which reuses those
+// whose values did not change since its previous generation.
+func ResolveWith(r *weights.Resolver, topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) *KeyspaceInputs {
+	in := &KeyspaceInputs{ks: ks, plan: planRoutes(topo, ks, shards, now), shards: r.Resolve(topo, ks, shards, now)}
 	in.key = KeyspaceKey{ks: ks, plan: in.plan.key(), shards: make([]weights.InputsKey, len(in.shards))}
 	for i, s := range in.shards {
 		in.key.shards[i] = s.Key()
@@ -150,33 +183,58 @@ func Shared(g Group) []Item {
 	return []Item{{resourcev3.ListenerType, HTTPListenerName, listenerKey(HTTPListenerName), func() types.Resource { return makeHTTPListener() }}}
 }
 
-// Keyspace returns a keyspace's items for a group, in a fixed order: its
-// listener (gRPC) or scope (Envoy), route configuration, and per shard and
-// class a cluster and an assignment; for Envoy, with a mysql_port_base,
-// also a TCP listener, cluster and assignment per shard and class.
+// Keyspace returns a keyspace's items for a group, in a fixed order:
+// Head, then every shard's ShardItems, then MySQLItems.
 func Keyspace(in *KeyspaceInputs, g Group) []Item {
+	items := Head(in, g)
+	for i := range in.shards {
+		items = append(items, ShardItems(in, i, g)...)
+	}
+	return append(items, MySQLItems(in, g)...)
+}
+
+// Head returns a keyspace's items that are not of one shard: its listener
+// (gRPC) or scope (Envoy) and its route configuration.
+func Head(in *KeyspaceInputs, g Group) []Item {
 	ks, plan := in.ks, in.plan
-	items := make([]Item, 0, 2+2*len(in.shards)*len(weights.Classes))
+	items := make([]Item, 0, 2)
 	if g.Kind == weights.KindGRPC {
 		items = append(items, Item{resourcev3.ListenerType, ks.Name, listenerKey(ks.Name), func() types.Resource { return makeAPIListener(ks.Name) }})
 	} else {
 		items = append(items, Item{resourcev3.ScopedRouteType, ks.Name, scopeKey(ks.Name), func() types.Resource { return makeScope(ks.Name) }})
 	}
-	items = append(items, Item{resourcev3.RouteType, ks.Name, routeKey{ks, in.key.plan}, func() types.Resource { return makeRouteConfig(ks, plan) }})
-	for _, si := range in.shards {
-		for _, c := range weights.Classes {
-			name := ClusterName(ks.Name, si.Shard.Name, c)
-			req := weights.Request{Inputs: si, Class: c, Client: g.Locality(), Kind: g.Kind}
-			items = append(items,
-				Item{resourcev3.ClusterType, name, clusterKey{ks, name}, func() types.Resource { return makeCluster(name, ks, c) }},
-				Item{resourcev3.EndpointType, name, assignmentKey{si.Key(), c, g.Locality(), g.Kind, false},
-					func() types.Resource { return makeAssignment(name, weights.Assign(req)) }})
-		}
-	}
-	if g.Kind == weights.KindEnvoy && ks.MySQLPortBase != 0 {
-		items = append(items, mysqlItems(in, g)...)
+	return append(items, Item{resourcev3.RouteType, ks.Name, routeKey{ks, in.key.plan}, func() types.Resource { return makeRouteConfig(ks, plan) }})
+}
+
+// Shards returns how many shards the inputs hold.
+func (in *KeyspaceInputs) Shards() int { return len(in.shards) }
+
+// ShardKey returns the key of the i-th shard's inputs: ShardItems of equal
+// keys (for the same group) are equal.
+func (in *KeyspaceInputs) ShardKey(i int) weights.InputsKey { return in.key.shards[i] }
+
+// ShardItems returns the i-th shard's cluster and assignment of every
+// class, in class order.
+func ShardItems(in *KeyspaceInputs, i int, g Group) []Item {
+	ks, si := in.ks, in.shards[i]
+	items := make([]Item, 0, 2*len(weights.Classes))
+	for _, c := range weights.Classes {
+		name := ClusterName(ks.Name, si.Shard.Name, c)
+		items = append(items,
+			Item{TypeURL: resourcev3.ClusterType, Name: name, Key: clusterKey{ks, name, c, false}},
+			Item{TypeURL: resourcev3.EndpointType, Name: name, Key: assignmentKey{si.Key(), c, g.Locality(), g.Kind, false}})
 	}
 	return items
+}
+
+// MySQLItems are the TCP listeners, clusters and assignments of an Envoy
+// group's keyspace with a mysql_port_base; none for other groups and
+// keyspaces.
+func MySQLItems(in *KeyspaceInputs, g Group) []Item {
+	if g.Kind != weights.KindEnvoy || in.ks.MySQLPortBase == 0 {
+		return nil
+	}
+	return mysqlItems(in, g)
 }
 
 // mysqlItems are the TCP listeners, clusters and assignments of an Envoy
@@ -191,13 +249,11 @@ func mysqlItems(in *KeyspaceInputs, g Group) []Item {
 			lname := "mysql:" + cname[:len(cname)-len("/mysql")]
 			port := MySQLPort(ks, i, c)
 			targets := tcpTargets(s, c, plan[c])
-			req := weights.Request{Inputs: si, Class: c, Client: g.Locality(), Kind: g.Kind, MySQL: true}
 			items = append(items,
 				Item{resourcev3.ListenerType, lname, listenerKey(fmt.Sprintf("%s@%d%v", lname, port, targets)),
 					func() types.Resource { return makeTCPListener(lname, port, targets) }},
-				Item{resourcev3.ClusterType, cname, clusterKey{ks, cname}, func() types.Resource { return makeTCPCluster(cname, ks, c) }},
-				Item{resourcev3.EndpointType, cname, assignmentKey{si.Key(), c, g.Locality(), g.Kind, true},
-					func() types.Resource { return makeAssignment(cname, weights.Assign(req)) }})
+				Item{TypeURL: resourcev3.ClusterType, Name: cname, Key: clusterKey{ks, cname, c, true}},
+				Item{TypeURL: resourcev3.EndpointType, Name: cname, Key: assignmentKey{si.Key(), c, g.Locality(), g.Kind, true}})
 		}
 	}
 	return items

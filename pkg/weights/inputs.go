@@ -2,7 +2,6 @@ package weights
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -10,17 +9,17 @@ import (
 )
 
 // ShardInputs are the values one shard's assignments are computed from,
-// resolved from a topology at one time. AssignShard reads nothing else
-// besides the class and the client, so Key(), with the class and the
-// client, is a complete cache key for an assignment: whatever a record or
-// the clock changes that an assignment reads changes its inputs.
+// resolved from a topology at one time. Assign reads nothing else besides
+// the class and the client, so Key(), with the class and the client, is a
+// complete cache key for an assignment: whatever a record or the clock
+// changes that an assignment reads changes its inputs.
 type ShardInputs struct {
-	// Keyspace and Shard are immutable: their identity stands for their
-	// content (topology.Builder re-creates a shard whose tablets changed).
+	// Keyspace, Shard and Env are immutable: their identity stands for
+	// their content (topology.Builder re-creates a shard whose tablets
+	// changed; a Resolver hands out a new Env when any field differs).
 	Keyspace *topology.Keyspace
 	Shard    *topology.Shard
-	// Env is everything else, as plain values.
-	Env ShardEnv
+	Env      *ShardEnv // everything else, as plain values
 }
 
 // ShardEnv is what a shard's assignments read from outside the keyspace
@@ -42,7 +41,7 @@ type ShardEnv struct {
 	// nothing.
 	Shifts [2]CellShift
 	// Ramps is each tablet's slow-start step, in the order of
-	// Shard.Tablets (RampSteps: not ramping); nil when none ramps.
+	// Shard.Tablets (RampSteps: not ramping); empty when none ramps.
 	Ramps []int
 }
 
@@ -63,36 +62,28 @@ type CellShift struct {
 type InputsKey struct {
 	Keyspace *topology.Keyspace
 	Shard    *topology.Shard
-	Env      string
+	Env      *ShardEnv
 }
 
 // Key returns the inputs' cache key.
-func (in ShardInputs) Key() InputsKey {
-	return InputsKey{Keyspace: in.Keyspace, Shard: in.Shard, Env: in.Env.key()}
+func (in ShardInputs) Key() InputsKey { return InputsKey(in) }
+
+// equal reports whether two environments hold the same values, field by
+// field.
+func (e *ShardEnv) equal(o *ShardEnv) bool {
+	return slices.Equal(e.Cells, o.Cells) && e.Prefer == o.Prefer && slices.Equal(e.Drains, o.Drains) &&
+		e.Shifts == o.Shifts && slices.Equal(e.Ramps, o.Ramps)
 }
 
-// key encodes every field of the environment.
-func (e ShardEnv) key() string {
-	var b strings.Builder
-	for _, c := range e.Cells {
-		b.WriteString(c.Name + "=" + c.Region + "/" + c.Zone + ";")
-	}
-	b.WriteString("|" + e.Prefer + "|")
-	for _, d := range e.Drains {
-		b.WriteString(d.Cell + ":" + strconv.Itoa(d.Step) + ";")
-	}
-	for _, s := range e.Shifts {
-		b.WriteString("|" + s.From + ">" + s.To + "@" + strconv.Itoa(int(s.Percent)))
-	}
-	b.WriteByte('|')
-	for _, r := range e.Ramps {
-		b.WriteString(strconv.Itoa(r) + ",")
-	}
-	return b.String()
+// clone returns a copy that shares no memory with e.
+func (e *ShardEnv) clone() *ShardEnv {
+	c := *e
+	c.Cells, c.Drains, c.Ramps = slices.Clone(e.Cells), slices.Clone(e.Drains), slices.Clone(e.Ramps)
+	return &c
 }
 
 // cell returns the record of a tablet's cell, known false without one.
-func (e ShardEnv) cell(name string) (topology.Cell, bool) {
+func (e *ShardEnv) cell(name string) (topology.Cell, bool) {
 	i, ok := slices.BinarySearchFunc(e.Cells, name, func(c topology.Cell, n string) int { return strings.Compare(c.Name, n) })
 	if !ok {
 		return topology.Cell{Name: name}, false
@@ -101,8 +92,8 @@ func (e ShardEnv) cell(name string) (topology.Cell, bool) {
 }
 
 // rampStep is the slow-start step of the shard's i-th tablet.
-func (e ShardEnv) rampStep(i int) int {
-	if e.Ramps == nil {
+func (e *ShardEnv) rampStep(i int) int {
+	if len(e.Ramps) == 0 {
 		return RampSteps
 	}
 	return e.Ramps[i]
@@ -119,24 +110,46 @@ func shiftIndex(typ topology.TabletType) (int, bool) {
 	return 0, false
 }
 
-// ResolveShards returns the inputs of a keyspace's shards at now, in the
-// order of shards. Work shared by the shards (a cell shift's progress,
-// which depends on the whole keyspace) is done once.
-func ResolveShards(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) []ShardInputs {
-	var shifts [2]CellShift
-	for _, typ := range []topology.TabletType{topology.TypeReplica, topology.TypeRdonly} {
-		if s := shiftOf(topo, ks.Name, typ, true); s != nil {
-			if p := progress(topo, s, "", typ, now); p.Percent > 0 {
-				i, _ := shiftIndex(typ)
-				shifts[i] = CellShift{From: s.FromCell, To: s.ToCell, Percent: p.Percent}
-			}
-		}
+// Resolver resolves shard inputs topology after topology. A shard whose
+// environment holds the same values as in the previous generation keeps
+// its Env (the same pointer, so equal keys and no allocation); any other
+// gets a new one. A Resolver is not safe for concurrent use.
+type Resolver struct {
+	prev, cur map[*topology.Shard]*ShardEnv
+	scratch   ShardEnv
+}
+
+// Resolve returns the inputs of a keyspace's shards at now, in the order
+// of shards. Work shared by the shards (a cell shift's progress, which
+// depends on the whole keyspace) is done once.
+func (r *Resolver) Resolve(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) []ShardInputs {
+	if r.cur == nil {
+		r.cur = map[*topology.Shard]*ShardEnv{}
 	}
+	shifts := cellShifts(topo, ks, now)
 	out := make([]ShardInputs, len(shards))
 	for i, s := range shards {
-		out[i] = ShardInputs{Keyspace: ks, Shard: s, Env: shardEnv(topo, ks, s, shifts, now)}
+		r.scratch.fill(topo, ks, s, shifts, now)
+		env := r.prev[s]
+		if env == nil || !env.equal(&r.scratch) {
+			env = r.scratch.clone()
+		}
+		r.cur[s] = env
+		out[i] = ShardInputs{Keyspace: ks, Shard: s, Env: env}
 	}
 	return out
+}
+
+// Sweep ends a generation: environments not resolved since the previous
+// Sweep are forgotten.
+func (r *Resolver) Sweep() {
+	r.prev, r.cur = r.cur, nil
+}
+
+// ResolveShards is Resolve without reuse.
+func ResolveShards(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) []ShardInputs {
+	var r Resolver
+	return r.Resolve(topo, ks, shards, now)
 }
 
 // Resolve returns the inputs of one shard at now.
@@ -148,26 +161,39 @@ func Resolve(topo *topology.Topology, s *topology.Shard, now time.Time) ShardInp
 	return ResolveShards(topo, ks, []*topology.Shard{s}, now)[0]
 }
 
-func shardEnv(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, shifts [2]CellShift, now time.Time) ShardEnv {
-	e := ShardEnv{Prefer: topo.Overrides.Prefer[ks.Name], Shifts: shifts}
-	for i, t := range s.Tablets {
+// cellShifts returns the cell shifts of a keyspace's replica and rdonly
+// reads in force at now.
+func cellShifts(topo *topology.Topology, ks *topology.Keyspace, now time.Time) [2]CellShift {
+	var shifts [2]CellShift
+	for _, typ := range []topology.TabletType{topology.TypeReplica, topology.TypeRdonly} {
+		if s := shiftOf(topo, ks.Name, typ, true); s != nil {
+			if p := progress(topo, s, "", typ, now); p.Percent > 0 {
+				i, _ := shiftIndex(typ)
+				shifts[i] = CellShift{From: s.FromCell, To: s.ToCell, Percent: p.Percent}
+			}
+		}
+	}
+	return shifts
+}
+
+// fill sets e to a shard's environment at now, reusing e's slices.
+func (e *ShardEnv) fill(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, shifts [2]CellShift, now time.Time) {
+	*e = ShardEnv{Cells: e.Cells[:0], Drains: e.Drains[:0], Ramps: e.Ramps[:0], Prefer: topo.Overrides.Prefer[ks.Name], Shifts: shifts}
+	ramping := false
+	for _, t := range s.Tablets {
 		if c, ok := topo.Cells[t.Cell]; ok && !slices.ContainsFunc(e.Cells, func(k topology.Cell) bool { return k.Name == c.Name }) {
 			e.Cells = append(e.Cells, c)
 		}
 		if d, ok := topo.Overrides.Drains[t.Cell]; ok && !slices.ContainsFunc(e.Drains, func(k DrainStep) bool { return k.Cell == t.Cell }) {
 			e.Drains = append(e.Drains, DrainStep{Cell: t.Cell, Step: d.Step(now, RampSteps)})
 		}
-		if step := rampStep(ks, t, now); step < RampSteps {
-			if e.Ramps == nil {
-				e.Ramps = make([]int, len(s.Tablets))
-				for j := range e.Ramps {
-					e.Ramps[j] = RampSteps
-				}
-			}
-			e.Ramps[i] = step
-		}
+		step := rampStep(ks, t, now)
+		ramping = ramping || step < RampSteps
+		e.Ramps = append(e.Ramps, step)
+	}
+	if !ramping {
+		e.Ramps = e.Ramps[:0]
 	}
 	slices.SortFunc(e.Cells, func(a, b topology.Cell) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(e.Drains, func(a, b DrainStep) int { return strings.Compare(a.Cell, b.Cell) })
-	return e
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/translate"
+	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
 // part is one keyspace's resources for one node group, with the inputs
@@ -19,11 +20,15 @@ import (
 // parts, so a change to one keyspace rebuilds one part, and the other
 // parts are reused without even a memo lookup.
 type part struct {
-	ks     *topology.Keyspace
-	key    translate.KeyspaceKey // the inputs it was built from
-	set    resourceSet
-	digest [types.UnknownType]string           // per type: hash of the part's names and versions
-	index  [types.UnknownType]map[string]entry // per type: the part's resources by name
+	ks  *topology.Keyspace
+	key translate.KeyspaceKey // the inputs it was built from
+	set resourceSet
+	// byShard holds each shard's resources by the shard's inputs, so that
+	// rebuilding the part for a change in one shard reuses the others'
+	// without listing or looking them up again.
+	byShard map[weights.InputsKey][]typedNamed
+	digest  [types.UnknownType]string           // per type: hash of the part's names and versions
+	index   [types.UnknownType]map[string]entry // per type: the part's resources by name
 }
 
 func (p *part) matches(k translate.KeyspaceKey) bool { return p.key.Equal(k) }
@@ -79,17 +84,61 @@ func (t *Translator) buildParts(topo *topology.Topology, g translate.Group, now 
 		in := t.inputsOf(topo, r, now)
 		p := st.parts[r.Keyspace.Name]
 		if p == nil || !p.matches(in.Key()) {
-			p = &part{ks: r.Keyspace, key: in.Key()}
-			if err := t.add(&p.set, translate.Keyspace(in, g)); err != nil {
+			var err error
+			if p, err = t.keyspacePart(in, g, p); err != nil {
 				return nil, err
 			}
-			p.seal()
 		}
 		next[r.Keyspace.Name] = p
 		parts = append(parts, p)
 	}
 	st.parts = next
 	return parts, nil
+}
+
+// typedNamed is a resource of a shard's part of a keyspace, with its type.
+type typedNamed struct {
+	typ types.ResponseType
+	named
+}
+
+// keyspacePart builds a keyspace's part for a group, reusing the
+// resources of every shard whose inputs are those of a shard of old (the
+// group's previous part of the keyspace, or nil).
+func (t *Translator) keyspacePart(in *translate.KeyspaceInputs, g translate.Group, old *part) (*part, error) {
+	p := &part{ks: in.Keyspace(), key: in.Key(), byShard: make(map[weights.InputsKey][]typedNamed, in.Shards())}
+	n := in.Shards() * len(weights.Classes)
+	for _, u := range []string{typeCluster, typeEndpoint} {
+		p.set.items[cache.GetResponseType(u)] = make([]named, 0, n)
+	}
+	if err := t.add(&p.set, translate.Head(in, g)); err != nil {
+		return nil, err
+	}
+	for i := range in.Shards() {
+		k := in.ShardKey(i)
+		var rs []typedNamed
+		if old != nil {
+			rs = old.byShard[k]
+		}
+		if rs == nil {
+			for _, it := range translate.ShardItems(in, i, g) {
+				e, err := t.memo(it.TypeURL).get(it)
+				if err != nil {
+					return nil, err
+				}
+				rs = append(rs, typedNamed{cache.GetResponseType(it.TypeURL), named{it.Name, e}})
+			}
+		}
+		for _, r := range rs {
+			p.set.items[r.typ] = append(p.set.items[r.typ], r.named)
+		}
+		p.byShard[k] = rs
+	}
+	if err := t.add(&p.set, translate.MySQLItems(in, g)); err != nil {
+		return nil, err
+	}
+	p.seal()
+	return p, nil
 }
 
 // groupSnap is a group's snapshot: per type, a view through its parts.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/translate"
+	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
 // Translator turns a topology into per-group snapshots, memoizing every
@@ -29,9 +30,11 @@ type Translator struct {
 	generation int
 	memos      [types.UnknownType]memo // by go-control-plane's response type
 	// gen holds what every group built for one topology at one time
-	// shares: each keyspace's inputs. genMu guards it.
-	genMu sync.Mutex
-	gen   struct {
+	// shares: each keyspace's inputs. genMu guards it and resolver, which
+	// reuses the inputs of shards that did not change.
+	genMu    sync.Mutex
+	resolver weights.Resolver
+	gen      struct {
 		topo   *topology.Topology
 		now    time.Time
 		inputs map[string]*translate.KeyspaceInputs // by keyspace
@@ -132,10 +135,11 @@ func (t *Translator) inputsOf(topo *topology.Topology, r translate.Routed, now t
 	if t.gen.topo != topo || !t.gen.now.Equal(now) {
 		t.gen.topo, t.gen.now = topo, now
 		t.gen.inputs = map[string]*translate.KeyspaceInputs{}
+		t.resolver.Sweep()
 	}
 	in, ok := t.gen.inputs[r.Keyspace.Name]
 	if !ok {
-		in = translate.Resolve(topo, r.Keyspace, r.Shards, now)
+		in = translate.ResolveWith(&t.resolver, topo, r.Keyspace, r.Shards, now)
 		t.gen.inputs[r.Keyspace.Name] = in
 	}
 	return in
