@@ -36,6 +36,14 @@ type Request struct {
 // localities in proportion to health. Proxyless gRPC does none of that
 // (see flattenForGRPC), so its assignment is derived from Envoy's.
 func Assign(r Request) Assignment {
+	a, _ := plan(r)
+	return a
+}
+
+// plan is Assign that also returns the decision on every tablet of the
+// shard, in the shard's alias order, for Explain: the one code path that
+// builds the resources also says why a tablet gets nothing.
+func plan(r Request) (Assignment, []Decision) {
 	ks, ok := r.Topology.Keyspaces[r.Shard.Keyspace]
 	if !ok {
 		ks = topology.DefaultKeyspace(r.Shard.Keyspace)
@@ -46,6 +54,7 @@ func Assign(r Request) Assignment {
 		ks = &mysql
 	}
 	var all []placed
+	var left []Decision // tablets the policy forbids for this client
 	place := func(vs []verdict, first bool) {
 		for _, v := range vs {
 			cell, known := r.Topology.CellOf(v.tablet.Cell)
@@ -57,6 +66,8 @@ func Assign(r Request) Assignment {
 			case first:
 				t = tier{rank: rankPrimary}
 			case !ok:
+				left = append(left, Decision{Alias: v.tablet.Alias, Cell: cell.Name, Type: v.tablet.Type, Health: Unhealthy,
+					Reason: ReasonRegion, Detail: "region " + cell.Region + ": failover.cross_region is off"})
 				continue
 			default:
 				if r.Topology.Overrides.Prefer[ks.Name] == cell.Name {
@@ -80,7 +91,7 @@ func Assign(r Request) Assignment {
 	if r.Class == ClassReplica || r.Class == ClassRdonly {
 		if s := shiftOf(r.Topology, ks.Name, tabletTypeOf(r.Class), true); s != nil {
 			if p := progress(r.Topology, s, "", tabletTypeOf(r.Class), r.Now); p.Percent > 0 {
-				shiftCells(all, s.FromCell, s.ToCell, p.Percent)
+				shiftCells(all, s, p.Percent)
 			}
 		}
 	}
@@ -131,10 +142,11 @@ func Assign(r Request) Assignment {
 		a.Localities = append(a.Localities, *l)
 	}
 	sortLocalities(a.Localities)
+	decisions := decide(ks, r, all, left)
 	if r.Kind == KindGRPC {
-		return flattenForGRPC(a, policy)
+		return flattenForGRPC(a, policy), decisions
 	}
-	return a
+	return a, decisions
 }
 
 func sortLocalities(ls []LocalityEndpoints) {

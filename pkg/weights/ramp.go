@@ -118,10 +118,17 @@ func drain(v *verdict, drains map[string]topology.Drain, cell string, now time.T
 	if step >= RampSteps {
 		if v.health == Healthy || v.health == Degraded {
 			v.health = Draining
+			v.why, v.detail = ReasonCellDrained, "cell "+cell+" drained"
+			if d.Reason != "" {
+				v.detail += " (" + d.Reason + ")"
+			}
 		}
 		return false
 	}
 	left := uint32(100 * (RampSteps - step) / RampSteps)
 	v.weight, v.envoy = scale(v.weight, left), scale(v.envoy, left)
+	if v.why == "" {
+		v.note = "cell " + cell + " draining: step " + strconv.Itoa(step+1) + " of " + strconv.Itoa(RampSteps) + ", " + strconv.Itoa(int(left)) + "% of its weight"
+	}
 	return true
 }

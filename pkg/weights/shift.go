@@ -158,7 +158,8 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // gave up. When to is in a later tier than from, it joins from's tier, so
 // that the moved share reaches it rather than only spilled traffic; at 100
 // percent from's tablets are Draining and to keeps its tier.
-func shiftCells(all []placed, from, to string, pct uint32) {
+func shiftCells(all []placed, s *topology.Shift, pct uint32) {
+	from, to := s.FromCell, s.ToCell
 	var capFrom, capTo uint64
 	fromTier, toTier := tier{rank: rankNone}, tier{rank: rankNone}
 	usable := func(p placed) bool { return p.health == Healthy || p.health == Degraded }
@@ -192,9 +193,11 @@ func shiftCells(all []placed, from, to string, pct uint32) {
 		case p.cell.Name == from && usable(*p):
 			if pct >= 100 {
 				p.health = Draining
+				p.why, p.detail = ReasonShifted, "shift "+s.Name+" moved the reads of cell "+from+" to "+to
 				continue
 			}
 			p.weight, p.envoy = scale(p.weight, 100-pct), scale(p.envoy, 100-pct)
+			p.note = "shift " + s.Name + ": " + itoa(int(pct)) + "% of cell " + from + "'s reads moved to " + to
 		case p.cell.Name == to && usable(*p):
 			p.weight = max(1, uint32(uint64(p.weight)*target/capTo))
 			p.envoy = max(1, uint32(uint64(p.envoy)*target/capTo))
