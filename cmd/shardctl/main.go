@@ -54,6 +54,7 @@ var commands = []command{
 	{"get", "get cells|keyspaces|tablets [-o table|json|yaml]", runGet},
 	{"tablet", "tablet set ALIAS [--state S] [--lag 12s] [--schema-version V] [--health-error E] [--type T] [--weight W]", runTablet},
 	{"render", "render --region R --zone Z [--tenant T] [--kind grpc|envoy]   the resources such a node receives, as YAML", runRender},
+	{"explain", explainUsage, runExplain},
 	{"status", "status                                   connected nodes per group: ACKed versions, last NACK", runStatus},
 }
 

@@ -40,6 +40,7 @@ func (a *App) adminHandler() http.Handler {
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.HandleFunc("GET /debug/config", a.debugConfig)
 	mux.HandleFunc("GET /debug/azrank", a.debugAZRank)
+	mux.HandleFunc("GET /debug/explain", a.debugExplain)
 	return mux
 }
 
