@@ -3,6 +3,8 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // ErrNoShard is returned by Lookup when no shard matches.
@@ -36,4 +38,28 @@ func (t *Topology) Lookup(keyspace, shard, keyspaceID string) (*Shard, error) {
 		return shards[0], nil
 	}
 	return nil, fmt.Errorf("keyspace %s is sharded: name a shard or a keyspace id: %w", keyspace, ErrNoShard)
+}
+
+// Modify returns a new Topology: a copy of t with its own maps (Cells,
+// Keyspaces, Shards, Overrides, Shifts) and Problems, to which edit is
+// applied before the copy is indexed. edit must replace a Shard, Tablet or
+// Keyspace it changes with a new value, never modify one in place: they
+// are shared with t. t itself is left as it was.
+func (t *Topology) Modify(edit func(m *Topology)) *Topology {
+	m := &Topology{
+		Revision:  t.Revision,
+		Cells:     maps.Clone(t.Cells),
+		Keyspaces: maps.Clone(t.Keyspaces),
+		Shards:    maps.Clone(t.Shards),
+		Rules:     slices.Clone(t.Rules),
+		Overrides: Overrides{Drains: maps.Clone(t.Overrides.Drains), Prefer: maps.Clone(t.Overrides.Prefer)},
+		Shifts:    maps.Clone(t.Shifts),
+		Problems:  slices.Clone(t.Problems),
+	}
+	if m.Overrides.Drains == nil {
+		m.Overrides.Drains = map[string]Drain{}
+	}
+	edit(m)
+	m.index()
+	return m
 }
