@@ -41,6 +41,7 @@ func (a *App) adminHandler() http.Handler {
 	mux.HandleFunc("GET /debug/config", a.debugConfig)
 	mux.HandleFunc("GET /debug/azrank", a.debugAZRank)
 	mux.HandleFunc("GET /debug/explain", a.debugExplain)
+	a.registerStatus(mux)
 	return mux
 }
 
