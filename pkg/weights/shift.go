@@ -12,10 +12,10 @@ import (
 // Redirect is where part of a keyspace's traffic of one class goes: Percent
 // of it to ToKeyspace's shards, the rest stays.
 type Redirect struct {
-	ToKeyspace string
-	Percent    uint32 // 0..100
-	Shift      string // the shift in force, "" for a routing rule
-	Status     string // "rule", "step i of n", "paused", "aborted", "rolled back: ..."
+	ToKeyspace string `json:"to_keyspace"`
+	Percent    uint32 `json:"percent"`         // 0..100
+	Shift      string `json:"shift,omitempty"` // the shift in force, "" for a routing rule
+	Status     string `json:"status"`          // "rule", "step i of n", "paused", "aborted", "rolled back: ..."
 }
 
 // RedirectOf returns where a class of a keyspace's traffic goes at now:
