@@ -85,6 +85,20 @@ func buildStatus(topo *topology.Topology, health topowatch.Health, nodes []xdsse
 	slices.SortFunc(p.Localities, func(a, b weights.Locality) int {
 		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Zone, b.Zone))
 	})
+	// Tablets naming a cell without a record get a column of their own
+	// at the end: they route as tablets of no locality.
+	var unknown []string
+	for _, s := range topo.Shards {
+		for _, t := range s.Tablets {
+			if _, ok := topo.Cells[t.Cell]; !ok && !slices.Contains(unknown, t.Cell) {
+				unknown = append(unknown, t.Cell)
+			}
+		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		p.Cells = append(p.Cells, topology.Cell{Name: name, Region: "no cell record", Zone: "-"})
+	}
 	for _, ks := range topo.KeyspaceNames() {
 		for _, s := range topo.ShardsOf(ks) {
 			p.Shards = append(p.Shards, shardStatus(topo, s, p.Cells, client, kind, now))
@@ -158,10 +172,7 @@ func shardStatus(topo *topology.Topology, s *topology.Shard, cells []topology.Ce
 			}
 		}
 		i := slices.IndexFunc(cells, func(c topology.Cell) bool { return c.Name == t.Cell })
-		if i < 0 {
-			continue // a cell without a record: its tablets route as "no locality"; listed in /debug/topology
-		}
-		row.Cells[i] = append(row.Cells[i], v)
+		row.Cells[i] = append(row.Cells[i], v) // every tablet's cell has a column, see buildStatus
 	}
 	return row
 }

@@ -3,6 +3,7 @@ package weights_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -145,6 +146,20 @@ func TestExplain(t *testing.T) {
 			recs:  []rec{tablet(r1, "replica", `"port_map":{"mysql":3306}`)},
 			class: weights.ClassReplica,
 			want:  []string{"- " + r1 + " no_port: no port_map.grpc"},
+		},
+		"a cell drain under way reduces the weight": {
+			recs: []rec{{"overrides/drain/zone1", `{"started_at":"` + now.Add(-30*time.Second).Format(time.RFC3339) + `","window":"2m"}`},
+				tablet(r1, "replica"), tablet(r2, "replica")},
+			class: weights.ClassReplica,
+			kind:  weights.KindGRPC,
+			// Step 2 of 4: 75% of zone1's weight; zone2 joins its tier.
+			want: []string{"P0 " + r2 + " HEALTHY w100 57.1%", "P0 " + r1 + " HEALTHY w75 42.9% (cell zone1 draining: step 2 of 4, 75% of its weight)"},
+		},
+		"a completed cell shift": {
+			recs: []rec{{"shifts/evac", `{"keyspace":"ks","tablet_type":"replica","from_cell":"zone1","to_cell":"zone2","steps":[100],"hold":"1m","started_at":"` +
+				now.Add(-time.Minute).Format(time.RFC3339) + `"}`}, tablet(r1, "replica"), tablet(r2, "replica")},
+			class: weights.ClassReplica,
+			want:  []string{"P1 " + r2 + " HEALTHY w100 100.0%", "- " + r1 + " shifted: shift evac moved the reads of cell zone1 to zone2"},
 		},
 		"DRAINING tablet": {
 			recs:  []rec{tablet(r1, "replica", `"state":"DRAINING"`), tablet(r2, "replica")},
