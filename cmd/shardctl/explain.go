@@ -90,7 +90,11 @@ func printExplanation(w io.Writer, x weights.Explanation) {
 		fmt.Fprintln(tw, "PRIORITY\tTABLET\tCELL\tREGION/ZONE\tHEALTH\tWEIGHT\tSHARE\tNOTE")
 	}
 	for _, t := range x.Targets {
-		fmt.Fprintf(tw, "P%d\t%s\t%s\t%s/%s\t%s\t%d\t%.1f%%\t%s\n", t.Priority, t.Alias, t.Cell, t.Region, t.Zone, t.Health, t.Weight, 100*t.Share, t.Note)
+		line := fmt.Sprintf("P%d\t%s\t%s\t%s/%s\t%s\t%d\t%.1f%%", t.Priority, t.Alias, t.Cell, t.Region, t.Zone, t.Health, t.Weight, 100*t.Share)
+		if t.Note != "" {
+			line += "\t" + t.Note
+		}
+		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
 	if len(x.Excluded) == 0 {

@@ -33,7 +33,11 @@ func (r Report) WriteText(w io.Writer, changedOnly bool) error {
 		if row.CrossRegion > 0 || row.CrossRegionBefore > 0 {
 			cross = fmt.Sprintf("%.0f%% -> %.0f%%", 100*row.CrossRegionBefore, 100*row.CrossRegion)
 		}
-		fmt.Fprintf(tw, "%s/%s\t%s/%s\t%s\t%s\t%s\t%s\t%s\n", row.Region, row.Zone, row.Keyspace, row.Shard, row.Class, splitText(row.Before), arrow, after, cross)
+		line := fmt.Sprintf("%s/%s\t%s/%s\t%s\t%s\t%s\t%s", row.Region, row.Zone, row.Keyspace, row.Shard, row.Class, splitText(row.Before), arrow, after)
+		if cross != "" {
+			line += "\t" + cross
+		}
+		fmt.Fprintln(tw, line)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
