@@ -27,22 +27,23 @@ func (a *App) registerStatus(mux *http.ServeMux) {
 }
 
 // renderStatus renders the page or its body for the client locality of
-// ?locality=region/zone (default: the first cell's) and ?kind=grpc|envoy.
+// ?locality=region/zone (default: the first cell's), ?kind=grpc|envoy and
+// ?keyspace=K (default: every keyspace).
 func (a *App) renderStatus(w http.ResponseWriter, r *http.Request, name string) {
-	q := r.URL.Query()
-	kind := weights.ClientKind(q.Get("kind"))
-	if kind != weights.KindEnvoy {
-		kind = weights.KindGRPC
+	params := r.URL.Query()
+	q := statusQuery{Kind: weights.ClientKind(params.Get("kind")), Keyspace: params.Get("keyspace")}
+	if q.Kind != weights.KindEnvoy {
+		q.Kind = weights.KindGRPC
 	}
-	var client weights.Locality
-	if region, zone, ok := strings.Cut(q.Get("locality"), "/"); ok {
-		client = weights.Locality{Region: region, Zone: zone}
+	if region, zone, ok := strings.Cut(params.Get("locality"), "/"); ok {
+		q.Client = weights.Locality{Region: region, Zone: zone}
 	}
 	topo := a.Cache.Topology()
 	now := time.Now()
-	page := buildStatus(topo, a.Watcher.Health(), a.Server.Nodes(), client, kind, now)
-	if client == (weights.Locality{}) && len(page.Localities) > 0 {
-		page = buildStatus(topo, a.Watcher.Health(), a.Server.Nodes(), page.Localities[0], kind, now)
+	page := buildStatus(topo, a.Watcher.Health(), a.Server.Nodes(), q, now)
+	if q.Client == (weights.Locality{}) && len(page.Localities) > 0 {
+		q.Client = page.Localities[0]
+		page = buildStatus(topo, a.Watcher.Health(), a.Server.Nodes(), q, now)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

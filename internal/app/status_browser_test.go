@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/shardmesh/shardmesh/internal/app"
+	"github.com/shardmesh/shardmesh/internal/xdstest"
 )
 
 var screenshot = flag.String("screenshot", "", "write a screenshot of the status page to this file (docs/status.png)")
@@ -84,11 +85,15 @@ func TestStatusPageInChromium(t *testing.T) {
 	}
 
 	setState(t, a, replica, "NOT_SERVING")
+	// A proxyless gRPC client connects: its node group appears too.
+	c := xdstest.Dial(t, a.XDSAddr.String(), xdstest.Node{ID: "page-probe", Region: "us-east-1", Zone: "us-east-1b"}, "commerce", nil)
+	_, _ = c.Call(context.Background(), "x-shard", "-80") // the tablets do not exist; the call makes the client subscribe
 	updated := `document.getElementById("t-` + replica + `").dataset.state === "NOT_SERVING" &&
-		document.getElementById("t-` + next + `").dataset.share === "100%"`
+		document.getElementById("t-` + next + `").dataset.share === "100%" &&
+		document.getElementById("group-grpc/us-east-1/us-east-1b/") !== null`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](updated, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("t-`+replica+`").outerHTML`))
-		t.Fatalf("the page did not show %s NOT_SERVING and the traffic moving to %s: %v\n%s", replica, next, err, html)
+		t.Fatalf("the page did not show %s NOT_SERVING, the traffic moving to %s and the new node group: %v\n%s", replica, next, err, html)
 	}
 	for _, check := range []struct{ js, want string }{
 		{`String(window.noReload)`, "42"}, // the same page: updated in place

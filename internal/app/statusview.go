@@ -23,6 +23,8 @@ type statusPage struct {
 	SourceSince string // when the source last connected or disconnected, UTC
 	Client      weights.Locality
 	Kind        weights.ClientKind
+	Keyspace    string // the keyspace shown, "" for all
+	Keyspaces   []string
 	Localities  []weights.Locality
 	Cells       []topology.Cell
 	Shards      []shardRow
@@ -63,8 +65,17 @@ type groupView struct {
 
 // buildStatus assembles the status page for a client locality and kind
 // from the topology in force, with weights.Explain for the shares.
-func buildStatus(topo *topology.Topology, health topowatch.Health, nodes []xdsserver.NodeStatus, client weights.Locality, kind weights.ClientKind, now time.Time) statusPage {
-	p := statusPage{Source: health, Client: client, Kind: kind}
+// statusQuery is what the page shows: shares for a client of this
+// locality and kind, and the shards of one keyspace ("" for all).
+type statusQuery struct {
+	Client   weights.Locality
+	Kind     weights.ClientKind
+	Keyspace string
+}
+
+func buildStatus(topo *topology.Topology, health topowatch.Health, nodes []xdsserver.NodeStatus, q statusQuery, now time.Time) statusPage {
+	client, kind := q.Client, q.Kind
+	p := statusPage{Source: health, Client: client, Kind: kind, Keyspace: q.Keyspace}
 	if !health.Since.IsZero() {
 		p.SourceSince = health.Since.UTC().Format(time.TimeOnly)
 	}
@@ -99,7 +110,11 @@ func buildStatus(topo *topology.Topology, health topowatch.Health, nodes []xdsse
 	for _, name := range unknown {
 		p.Cells = append(p.Cells, topology.Cell{Name: name, Region: "no cell record", Zone: "-"})
 	}
-	for _, ks := range topo.KeyspaceNames() {
+	p.Keyspaces = topo.KeyspaceNames()
+	for _, ks := range p.Keyspaces {
+		if q.Keyspace != "" && ks != q.Keyspace {
+			continue
+		}
 		for _, s := range topo.ShardsOf(ks) {
 			p.Shards = append(p.Shards, shardStatus(topo, s, p.Cells, client, kind, now))
 		}

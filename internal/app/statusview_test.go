@@ -25,7 +25,7 @@ func TestStatusBody(t *testing.T) {
 	} {
 		_ = b.Put(k, []byte(v))
 	}
-	page := buildStatus(b.Build(9), topowatch.Health{Connected: true, Synced: true}, nil, weights.Locality{Region: "r1", Zone: "r1a"}, weights.KindGRPC, time.Now())
+	page := buildStatus(b.Build(9), topowatch.Health{Connected: true, Synced: true}, nil, statusQuery{Client: weights.Locality{Region: "r1", Zone: "r1a"}, Kind: weights.KindGRPC}, time.Now())
 	var out strings.Builder
 	if err := statusTemplates.ExecuteTemplate(&out, "body", page); err != nil {
 		t.Fatal(err)
@@ -43,5 +43,8 @@ func TestStatusBody(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("status body lacks %q:\n%s", want, html)
 		}
+	}
+	if other := buildStatus(b.Build(9), topowatch.Health{}, nil, statusQuery{Kind: weights.KindGRPC, Keyspace: "other"}, time.Now()); len(other.Shards) != 0 {
+		t.Errorf("?keyspace=other shows %d shards of ks", len(other.Shards))
 	}
 }
