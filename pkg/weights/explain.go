@@ -30,7 +30,9 @@ func decide(ks *topology.Keyspace, r Request, all []placed, left []Decision) []D
 	for _, p := range all {
 		d := Decision{Alias: p.tablet.Alias, Cell: p.tablet.Cell, Type: p.tablet.Type, Health: p.health, Reason: p.why, Detail: p.detail, Note: p.note}
 		if d.Reason == "" && p.health != Healthy && p.health != Degraded {
-			d.Reason, d.Detail = ReasonDraining, p.health.String() // not reached today: every exclusion names its reason
+			// Every exclusion above records its reason; should a new one
+			// forget to, the tablet is still listed as getting nothing.
+			d.Reason, d.Detail = ReasonDraining, p.health.String()
 		}
 		byAlias[d.Alias] = d
 	}
