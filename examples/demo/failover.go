@@ -21,6 +21,23 @@ type writeLog struct {
 	first   map[string]time.Time
 	last    map[string]time.Time
 	slowest time.Duration
+	errors  int
+	lastErr error
+}
+
+// failed records a write that failed.
+func (w *writeLog) failed(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.errors++
+	w.lastErr = err
+}
+
+// failures returns how many writes failed and the last error.
+func (w *writeLog) failures() (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.errors, w.lastErr
 }
 
 func newWriteLog() *writeLog {

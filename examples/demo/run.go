@@ -79,10 +79,16 @@ func (c *client) traffic(ctx context.Context) {
 			c.writes.served(resp.GetServerId(), time.Now(), time.Since(sent))
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			// A call cut off by the end of the run is not a failure: the
+			// server may answer DEADLINE_EXCEEDED a moment before ctx's
+			// own timer fires.
+			if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && !time.Now().Before(dl) {
 				return
 			}
 			key = kind + ":error"
+			if kind == "write" {
+				c.writes.failed(err)
+			}
 		}
 		c.mu.Lock()
 		c.counts[key]++
@@ -237,6 +243,9 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 	for {
 		select {
 		case <-runCtx.Done():
+			if n, last := writes.failures(); n > 0 {
+				fmt.Fprintf(out, "%s %d write(s) failed, the last with: %v\n", since(start), n, last)
+			}
 			fmt.Fprintf(out, "%s done\n", since(start))
 			return sum, nil
 		case <-tick.C:
