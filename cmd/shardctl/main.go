@@ -22,6 +22,7 @@ import (
 
 	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
+	"github.com/shardmesh/shardmesh/pkg/whatif"
 )
 
 // Exit codes scripts can rely on.
@@ -54,6 +55,8 @@ var commands = []command{
 	{"get", "get cells|keyspaces|tablets [-o table|json|yaml]", runGet},
 	{"tablet", "tablet set ALIAS [--state S] [--lag 12s] [--schema-version V] [--health-error E] [--type T] [--weight W]", runTablet},
 	{"render", "render --region R --zone Z [--tenant T] [--kind grpc|envoy]   the resources such a node receives, as YAML", runRender},
+	{"explain", explainUsage, runExplain},
+	{"what-if", whatIfUsage, runWhatIf},
 	{"status", "status                                   connected nodes per group: ACKed versions, last NACK", runStatus},
 }
 
@@ -114,6 +117,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 			return exitUsage
 		case errors.Is(err, topology.ErrInvalid):
 			return exitValidation
+		case errors.Is(err, whatif.ErrNoEligible):
+			return exitNoEligible
 		}
 		return exitFailure
 	}
@@ -130,7 +135,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nflags:")
 	fs.PrintDefaults()
-	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 invalid input")
+	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 what-if leaves a class with no eligible tablet")
 }
 
 // subflags returns a flag set for a subcommand whose errors are usage

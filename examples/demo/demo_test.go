@@ -9,8 +9,11 @@ import (
 )
 
 // TestDemoShort runs the demo in 10 seconds and checks that each scene
-// did what it shows: reads left zone1 while it was down, writes followed
-// the reparent, reads left zone1 when drained and came back when the drain was undone.
+// did what it shows: when zone1 failed with its primary, reads left zone1
+// and writes failed over to the replica az-rank named, with no write
+// failing and a measured unavailability window; writes followed the planned
+// reparent back; reads left zone1 when drained and came back when the
+// drain was undone.
 func TestDemoShort(t *testing.T) {
 	var out bytes.Buffer
 	sum, err := run(context.Background(), 10*time.Second, &out)
@@ -20,7 +23,11 @@ func TestDemoShort(t *testing.T) {
 	if err := sum.check(); err != nil {
 		t.Errorf("%v\n%+v\n%s", err, sum, out.String())
 	}
-	for _, want := range []string{"zone1 fails", "reparent commerce/-80", "roll the drain back", "done"} {
+	if sum.unavailable <= 0 || sum.unavailable > 5*time.Second {
+		t.Errorf("write-unavailability window %v, want within commerce's buffer window (5s)", sum.unavailable)
+	}
+	for _, want := range []string{"zone1 fails", "writes fail over: az-rank commerce/-80 ranks cell zone2 first", "write-unavailability window",
+		"0 write errors", "planned reparent back", "roll the drain back", "done"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -15,15 +15,19 @@ import (
 
 const prefix = "/shardmesh/"
 
+// bufferWindow is commerce's buffer_window: how long writes ride through a
+// shard without a primary (the route's retry policy spans about this).
+const bufferWindow = "5s"
+
 // tablet is a simulated tablet: a real gRPC server and an agent that keeps
 // the tablet's record in etcd under a lease while it lives.
 type tablet struct {
 	testgrpc.UnimplementedTestServiceServer
 	alias, keyspace, shard, typ, cell string
 	port                              uint32
-	srv                               *grpc.Server
 
-	mu    sync.Mutex // guards lease, rec
+	mu    sync.Mutex // guards srv, lease, rec
+	srv   *grpc.Server
 	lease clientv3.LeaseID
 	rec   map[string]any
 }
@@ -37,16 +41,62 @@ func startTablet(alias, keyspace, shard, typ string) (*tablet, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tablet{alias: alias, keyspace: keyspace, shard: shard, typ: typ, cell: alias[:5], port: uint32(lis.Addr().(*net.TCPAddr).Port), srv: grpc.NewServer()}
-	testgrpc.RegisterTestServiceServer(t.srv, t)
-	go func() { _ = t.srv.Serve(lis) }()
+	t := &tablet{alias: alias, keyspace: keyspace, shard: shard, typ: typ, cell: alias[:5], port: uint32(lis.Addr().(*net.TCPAddr).Port)}
+	t.serve(lis)
 	t.rec = map[string]any{"keyspace": keyspace, "shard": shard, "type": typ, "cell": t.cell, "hostname": "127.0.0.1",
 		"port_map": map[string]any{"grpc": t.port}, "state": "SERVING", "replication": "semi-sync", "replication_lag_seconds": 0.2,
 		"serving_since": "2026-11-20T10:00:00Z"}
+	if t.cell == "zone3" { // the other region: async, further behind
+		t.rec["replication"], t.rec["replication_lag_seconds"] = "async", 1.5
+	}
 	if typ == "primary" {
 		t.rec["primary_term_start"] = "2026-11-20T10:00:00Z"
 	}
 	return t, nil
+}
+
+func (t *tablet) serve(lis net.Listener) {
+	srv := grpc.NewServer()
+	testgrpc.RegisterTestServiceServer(srv, t)
+	t.mu.Lock()
+	t.srv = srv
+	t.mu.Unlock()
+	go func() { _ = srv.Serve(lis) }()
+}
+
+// stop stops the tablet's gRPC server: its connections break.
+func (t *tablet) stop() {
+	t.mu.Lock()
+	srv := t.srv
+	t.mu.Unlock()
+	srv.Stop()
+}
+
+// crash is a tablet host failing: the process stops serving and its agent's
+// lease is revoked, so its record disappears.
+func (t *tablet) crash(ctx context.Context, cli *clientv3.Client) error {
+	t.stop()
+	return t.die(ctx, cli)
+}
+
+// restart brings a crashed tablet back on its port; its agent registers
+// again with fields changed (a former primary returns as a replica).
+func (t *tablet) restart(ctx context.Context, cli *clientv3.Client, fields map[string]any) error {
+	lis, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", t.port))
+	if err != nil {
+		return fmt.Errorf("tablet %s: %w", t.alias, err)
+	}
+	t.serve(lis)
+	t.mu.Lock()
+	for k, v := range fields {
+		if v == nil {
+			delete(t.rec, k)
+		} else {
+			t.rec[k] = v
+		}
+	}
+	t.mu.Unlock()
+	return t.register(ctx, cli)
 }
 
 // register writes the tablet's record under a fresh lease kept alive until
@@ -118,7 +168,7 @@ func writeStatic(ctx context.Context, cli *clientv3.Client) error {
 			return err
 		}
 	}
-	_, err := cli.Put(ctx, prefix+"keyspaces/commerce", `{"buffer_window":"2s","lag":{"degraded":"5s","max":"30s","min_serving":1}}`)
+	_, err := cli.Put(ctx, prefix+"keyspaces/commerce", `{"buffer_window":"`+bufferWindow+`","lag":{"degraded":"5s","max":"30s","min_serving":1}}`)
 	return err
 }
 

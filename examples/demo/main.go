@@ -2,8 +2,11 @@
 // an embedded etcd, xds-server, simulated tablets that register their own
 // records under etcd leases (as tablet agents do), and two grpc-go xDS
 // clients in different zones sending steady traffic. Every second it prints
-// where the traffic went, while a script fails a zone, brings it back,
-// reparents a primary and drains a cell gradually, then undoes the drain.
+// where the traffic went, while a script fails a zone with the primary in
+// it, fails writes over to the replica az-rank names (the route's retries
+// hold writes through it, and the write-unavailability window is measured),
+// brings the zone back, reparents back as az-rank then advises, and drains
+// a cell gradually, then undoes the drain.
 //
 //	go run ./examples/demo [-duration 60s]
 package main
@@ -35,14 +38,20 @@ func main() {
 
 // summary is what the demo saw, for its test and exit code.
 type summary struct {
-	served              int // calls served in total
-	zone1ReadsInFault   int // reads of the us-east-1a client served by zone1 while zone1 was down (after convergence)
-	otherReadsInFault   int // ... served elsewhere
-	newPrimaryWrites    int // writes on the new primary after the reparent
-	oldPrimaryLate      int // writes on the old primary well after the reparent
-	zone1ReadsDrained   int // reads of the us-east-1a client on zone1 once its drain completed
-	ticksDrained        int // ticks counted once the drain completed
-	zone1ReadsAfterUndo int // ... after the drain was undone
+	served              int           // calls served in total
+	zone1ReadsInFault   int           // reads of the us-east-1a client served by zone1 while zone1 was down (after convergence)
+	otherReadsInFault   int           // ... served elsewhere
+	failoverTo          string        // the replica az-rank named when zone1 failed
+	plannedTo           string        // the replica az-rank named for the planned reparent back
+	writeErrors         int           // writes that failed, in the whole run
+	failoverWrites      int           // writes on failoverTo while zone1 was down or coming back
+	unavailable         time.Duration // last write on the old primary to first on failoverTo
+	slowestWrite        time.Duration // the slowest successful write up to zone1's return
+	newPrimaryWrites    int           // writes on plannedTo after the planned reparent
+	oldPrimaryLate      int           // writes on failoverTo well after the planned reparent
+	zone1ReadsDrained   int           // reads of the us-east-1a client on zone1 once its drain completed
+	ticksDrained        int           // ticks counted once the drain completed
+	zone1ReadsAfterUndo int           // ... after the drain was undone
 }
 
 func (s summary) check() error {
@@ -51,6 +60,12 @@ func (s summary) check() error {
 		return fmt.Errorf("no call was ever served")
 	case s.otherReadsInFault == 0 || s.zone1ReadsInFault > 0:
 		return fmt.Errorf("zone1 failure: %d reads stayed in zone1, %d moved", s.zone1ReadsInFault, s.otherReadsInFault)
+	case s.failoverTo == "" || s.failoverWrites == 0:
+		return fmt.Errorf("zone failure: writes never reached a new primary (az-rank named %q)", s.failoverTo)
+	case s.unavailable <= 0:
+		return fmt.Errorf("zone failure: no write-unavailability window was measured")
+	case s.writeErrors > 0:
+		return fmt.Errorf("%d writes failed: the retries did not ride through", s.writeErrors)
 	case s.newPrimaryWrites == 0 || s.oldPrimaryLate > 0:
 		return fmt.Errorf("reparent: %d writes on the new primary, %d late on the old one", s.newPrimaryWrites, s.oldPrimaryLate)
 	case s.ticksDrained == 0:

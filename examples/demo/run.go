@@ -27,11 +27,13 @@ type client struct {
 	name string
 	stub testgrpc.TestServiceClient
 
+	writes *writeLog
+
 	mu     sync.Mutex // guards counts
 	counts map[string]int
 }
 
-func dial(addr, name, region, zone string) (*client, *grpc.ClientConn, error) {
+func dial(addr, name, region, zone string, writes *writeLog) (*client, *grpc.ClientConn, error) {
 	boot, _ := json.Marshal(map[string]any{
 		"xds_servers": []any{map[string]any{"server_uri": addr, "channel_creds": []any{map[string]string{"type": "insecure"}},
 			"server_features": []string{"xds_v3"}}},
@@ -45,7 +47,7 @@ func dial(addr, name, region, zone string) (*client, *grpc.ClientConn, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &client{name: name, stub: testgrpc.NewTestServiceClient(conn), counts: map[string]int{}}, conn, nil
+	return &client{name: name, stub: testgrpc.NewTestServiceClient(conn), writes: writes, counts: map[string]int{}}, conn, nil
 }
 
 // traffic sends replica reads and writes for random keyspace ids until ctx
@@ -66,15 +68,27 @@ func (c *client) traffic(ctx context.Context) {
 			kind, headers = "write", nil
 		}
 		headers = append(headers, "x-keyspace-id", fmt.Sprintf("%016x", rng.Uint64()&0x7fffffffffffffff)) // shard -80
-		cctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, headers...), 3*time.Second)
+		// Longer than the retries of a write through a failover (about
+		// the buffer window).
+		cctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, headers...), 10*time.Second)
+		sent := time.Now()
 		resp, err := c.stub.UnaryCall(cctx, &testgrpc.SimpleRequest{})
 		cancel()
 		key := kind + ":" + resp.GetServerId()
+		if err == nil && kind == "write" {
+			c.writes.served(resp.GetServerId(), time.Now(), time.Since(sent))
+		}
 		if err != nil {
-			if ctx.Err() != nil {
+			// A call cut off by the end of the run is not a failure: the
+			// server may answer DEADLINE_EXCEEDED a moment before ctx's
+			// own timer fires.
+			if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && !time.Now().Before(dl) {
 				return
 			}
 			key = kind + ":error"
+			if kind == "write" {
+				c.writes.failed(err)
+			}
 		}
 		c.mu.Lock()
 		c.counts[key]++
@@ -115,7 +129,7 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 		if err != nil {
 			return sum, err
 		}
-		defer t.srv.Stop()
+		defer t.stop()
 		if err := t.register(ctx, cli); err != nil {
 			return sum, err
 		}
@@ -126,12 +140,13 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	east, c1, err := dial(a.XDSAddr.String(), "east", "us-east-1", "us-east-1a")
+	writes := newWriteLog()
+	east, c1, err := dial(a.XDSAddr.String(), "east", "us-east-1", "us-east-1a", writes)
 	if err != nil {
 		return sum, err
 	}
 	defer c1.Close()
-	eastb, c2, err := dial(a.XDSAddr.String(), "eastb", "us-east-1", "us-east-1b")
+	eastb, c2, err := dial(a.XDSAddr.String(), "eastb", "us-east-1", "us-east-1b", writes)
 	if err != nil {
 		return sum, err
 	}
@@ -140,39 +155,72 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 	go eastb.traffic(runCtx)
 
 	phase := "steady"
+	admin := a.AdminAddr.String()
+	const oldPrimary = "zone1-0000000101"
+	detect := max(0.02, float64(300*time.Millisecond)/float64(d)) // an orchestrator noticing the dead primary
+	start := time.Now()
 	events := []struct {
 		at     float64 // fraction of d
-		banner string
+		banner string  // "" when do prints its own
 		do     func() error
 	}{
-		{0.15, "zone1 fails: its tablet agents die and their leases are revoked", func() error {
+		{0.15, "zone1 fails: its hosts stop and their agents' leases are revoked, commerce/-80's primary " + oldPrimary + " with them", func() error {
 			phase = "zone1 down"
 			for alias, t := range tablets {
-				if strings.HasPrefix(alias, "zone1") && t.typ != "primary" {
-					if err := t.die(ctx, cli); err != nil {
+				if strings.HasPrefix(alias, "zone1") {
+					if err := t.crash(ctx, cli); err != nil {
 						return err
 					}
 				}
 			}
 			return nil
 		}},
-		{0.35, "zone1 is back: its agents register again", func() error {
-			phase = "steady"
-			for alias, t := range tablets {
-				if strings.HasPrefix(alias, "zone1") && t.typ != "primary" {
-					if err := t.register(ctx, cli); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		}},
-		{0.5, "reparent commerce/-80: zone2-0000000201 becomes primary (newer term), zone1-0000000101 drains", func() error {
-			phase = "reparented"
-			if err := tablets["zone1-0000000101"].write(ctx, cli, map[string]any{"state": "DRAINING"}); err != nil {
+		{0.15 + detect, "", func() error {
+			r, err := azRank(ctx, admin, "commerce/-80")
+			if err != nil {
 				return err
 			}
-			return tablets["zone2-0000000201"].write(ctx, cli, map[string]any{"type": "primary", "primary_term_start": time.Now().UTC().Format(time.RFC3339)})
+			sum.failoverTo = r.Candidate
+			fmt.Fprintf(out, "%s >>> writes fail over: az-rank commerce/-80 ranks cell %s first; EmergencyReparentShard promotes its replica %s\n",
+				since(start), strings.SplitN(r.Candidate, "-", 2)[0], r.Candidate)
+			return promote(ctx, cli, tablets, r.Candidate)
+		}},
+		{0.35, "zone1 is back: its hosts restart and their agents register; " + oldPrimary + " returns as a replica", func() error {
+			gap, slowest, ok := writes.window(oldPrimary, sum.failoverTo)
+			if ok {
+				sum.unavailable, sum.slowestWrite = gap, slowest
+				fmt.Fprintf(out, "%s     write-unavailability window %v: from the last write %s acknowledged to the first on %s; "+
+					"the slowest write took %v and succeeded (the route's retries ride through; %d write errors)\n",
+					since(start), gap.Round(time.Millisecond), oldPrimary, sum.failoverTo, slowest.Round(time.Millisecond), sum.writeErrors)
+			}
+			phase = "zone1 back"
+			for alias, t := range tablets {
+				if !strings.HasPrefix(alias, "zone1") {
+					continue
+				}
+				var fields map[string]any
+				if alias == oldPrimary {
+					fields = map[string]any{"type": "replica", "primary_term_start": nil}
+				}
+				if err := t.restart(ctx, cli, fields); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{0.5, "", func() error {
+			r, err := azRank(ctx, admin, "commerce/-80")
+			if err != nil {
+				return err
+			}
+			sum.plannedTo = r.Candidate
+			fmt.Fprintf(out, "%s >>> planned reparent back: az-rank commerce/-80 says %q; %s becomes primary (newer term), %s drains\n",
+				since(start), r.Advice, r.Candidate, sum.failoverTo)
+			phase = "reparented"
+			if err := tablets[sum.failoverTo].write(ctx, cli, map[string]any{"state": "DRAINING"}); err != nil {
+				return err
+			}
+			return promote(ctx, cli, tablets, r.Candidate)
 		}},
 		{0.6, fmt.Sprintf("drain zone1's reads gradually over %v (shardctl cell drain zone1 --window ...)", (d / 5).Round(time.Second)), func() error {
 			phase = "zone1 draining"
@@ -186,7 +234,6 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 			return err
 		}},
 	}
-	start := time.Now()
 	phaseAt := 0.0
 	period := max(d/60, 100*time.Millisecond)
 	tickFrac := float64(period) / float64(d) // a tick's share of the run
@@ -196,13 +243,18 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 	for {
 		select {
 		case <-runCtx.Done():
+			if n, last := writes.failures(); n > 0 {
+				fmt.Fprintf(out, "%s %d write(s) failed, the last with: %v\n", since(start), n, last)
+			}
 			fmt.Fprintf(out, "%s done\n", since(start))
 			return sum, nil
 		case <-tick.C:
 		}
 		elapsed := float64(time.Since(start)) / float64(d)
 		for next < len(events) && elapsed >= events[next].at {
-			fmt.Fprintf(out, "%s >>> %s\n", since(start), events[next].banner)
+			if events[next].banner != "" {
+				fmt.Fprintf(out, "%s >>> %s\n", since(start), events[next].banner)
+			}
 			if err := events[next].do(); err != nil {
 				return sum, err
 			}
@@ -225,6 +277,10 @@ func tally(s *summary, phase string, inPhase float64, east, eastb map[string]int
 				s.served += n
 			}
 		}
+		s.writeErrors += counts["write:error"]
+		if phase == "zone1 down" || phase == "zone1 back" {
+			s.failoverWrites += counts["write:"+s.failoverTo]
+		}
 	}
 	if inPhase < 0.05 {
 		return
@@ -239,8 +295,8 @@ func tally(s *summary, phase string, inPhase float64, east, eastb map[string]int
 	}
 	if phase == "reparented" || phase == "zone1 draining" || phase == "undrained" {
 		for _, counts := range []map[string]int{east, eastb} {
-			s.newPrimaryWrites += counts["write:zone2-0000000201"]
-			s.oldPrimaryLate += counts["write:zone1-0000000101"]
+			s.newPrimaryWrites += counts["write:"+s.plannedTo]
+			s.oldPrimaryLate += counts["write:"+s.failoverTo]
 		}
 	}
 	if phase == "zone1 draining" && inPhase > 0.22 {

@@ -35,11 +35,13 @@ func (a *App) adminHandler() http.Handler {
 		writeJSON(w, topologyView(a.Cache.Topology()))
 	})
 	mux.HandleFunc("GET /debug/source", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, a.Watcher.Health())
+		writeJSON(w, sourceView(a.Watcher.Health()))
 	})
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.HandleFunc("GET /debug/config", a.debugConfig)
 	mux.HandleFunc("GET /debug/azrank", a.debugAZRank)
+	mux.HandleFunc("GET /debug/explain", a.debugExplain)
+	a.registerStatus(mux)
 	return mux
 }
 
@@ -72,7 +74,7 @@ func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 	for _, typ := range []string{resourcev3.ListenerType, resourcev3.ScopedRouteType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType} {
 		out[typ] = map[string]json.RawMessage{}
 		for name, res := range snap.GetResources(typ) {
-			b, err := protojson.Marshal(res.(proto.Message))
+			b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(res.(proto.Message))
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
@@ -105,31 +107,4 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-type problemView struct {
-	Key   string `json:"key"`
-	Error string `json:"error"`
-}
-
-type topologyJSON struct {
-	Revision  int64                         `json:"revision"`
-	Cells     map[string]topology.Cell      `json:"cells"`
-	Keyspaces map[string]*topology.Keyspace `json:"keyspaces"`
-	Shards    map[string][]*topology.Tablet `json:"shards"`
-	Problems  []problemView                 `json:"problems"`
-}
-
-func topologyView(t *topology.Topology) any {
-	if t == nil {
-		return nil
-	}
-	v := topologyJSON{Revision: t.Revision, Cells: t.Cells, Keyspaces: t.Keyspaces, Shards: map[string][]*topology.Tablet{}}
-	for k, s := range t.Shards {
-		v.Shards[k.String()] = s.Tablets
-	}
-	for _, p := range t.Problems {
-		v.Problems = append(v.Problems, problemView{p.Key, p.Err.Error()})
-	}
-	return v
 }

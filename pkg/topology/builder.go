@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
@@ -30,6 +31,7 @@ type Builder struct {
 	prefer   map[string]string // keyspace -> cell
 	shifts   map[string]*Shift
 	problems map[string]error
+	named    map[string]ShardKey // the shard each invalid tablet record names
 	dirty    map[ShardKey]bool
 	prev     *Topology
 }
@@ -43,6 +45,7 @@ func NewBuilder() *Builder {
 		tablets:  map[string]*Tablet{},
 		byShard:  map[ShardKey]map[string]*Tablet{},
 		problems: map[string]error{},
+		named:    map[string]ShardKey{},
 		dirty:    map[ShardKey]bool{},
 		drains:   map[string]Drain{},
 		prefer:   map[string]string{},
@@ -69,6 +72,7 @@ func (b *Builder) Reset() {
 // outside the known layout are ignored.
 func (b *Builder) Put(key string, value []byte) error {
 	delete(b.problems, key)
+	delete(b.named, key)
 	var err error
 	switch {
 	case strings.HasPrefix(key, CellsPrefix):
@@ -115,6 +119,9 @@ func (b *Builder) Put(key string, value []byte) error {
 	}
 	if err != nil {
 		b.problems[key] = err
+		if strings.HasPrefix(key, TabletsPrefix) {
+			b.named[key] = shardNamed(value)
+		}
 	}
 	return err
 }
@@ -122,6 +129,7 @@ func (b *Builder) Put(key string, value []byte) error {
 // Delete removes a key (relative to the etcd prefix).
 func (b *Builder) Delete(key string) {
 	delete(b.problems, key)
+	delete(b.named, key)
 	switch {
 	case strings.HasPrefix(key, CellsPrefix):
 		delete(b.cells, strings.TrimPrefix(key, CellsPrefix))
@@ -253,7 +261,7 @@ func (b *Builder) Build(rev int64) *Topology {
 		t.Keyspaces[k.Keyspace] = ks
 	}
 	for key, err := range b.problems {
-		t.Problems = append(t.Problems, Problem{Key: key, Err: err})
+		t.Problems = append(t.Problems, Problem{Key: key, Err: err, Shard: b.named[key]})
 	}
 	sort.Slice(t.Problems, func(i, j int) bool { return t.Problems[i].Key < t.Problems[j].Key })
 	b.prev = t
@@ -279,4 +287,18 @@ func newShard(k ShardKey, tablets map[string]*Tablet) *Shard {
 	}
 	sort.Slice(s.Tablets, func(i, j int) bool { return s.Tablets[i].Alias < s.Tablets[j].Alias })
 	return s
+}
+
+// shardNamed reads the keyspace and shard an invalid tablet record names,
+// as far as they can be read, so that explanations can list it with its
+// shard.
+func shardNamed(value []byte) ShardKey {
+	var r struct {
+		Keyspace string `json:"keyspace"`
+		Shard    string `json:"shard"`
+	}
+	if json.Unmarshal(value, &r) != nil {
+		return ShardKey{}
+	}
+	return ShardKey{Keyspace: r.Keyspace, Shard: strings.ToLower(r.Shard)}
 }

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -202,6 +203,17 @@ type RoutingRule struct {
 type Problem struct {
 	Key string // the etcd key, without the prefix
 	Err error
+	// Shard is the shard an invalid tablet record names, when its keyspace
+	// and shard fields can be read; zero otherwise.
+	Shard ShardKey
+}
+
+// Alias is the tablet alias of a problem under P/tablets/, "" for other keys.
+func (p Problem) Alias() string {
+	if alias, ok := strings.CutPrefix(p.Key, TabletsPrefix); ok {
+		return alias
+	}
+	return ""
 }
 
 // Topology is an immutable, validated view of the fleet at one etcd

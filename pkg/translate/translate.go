@@ -32,7 +32,9 @@ func (it Item) Build() types.Resource {
 
 // keyBuilder is a key that holds every input of its resource: the build
 // cannot read anything the key leaves out.
-type keyBuilder interface{ build(name string) types.Resource }
+type keyBuilder interface {
+	build(name string) types.Resource
+}
 
 // TypeURLs are the resource types a group receives, in a fixed order.
 var TypeURLs = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ScopedRouteType}

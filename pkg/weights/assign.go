@@ -35,6 +35,14 @@ type Request struct {
 // localities in proportion to health. Proxyless gRPC does none of that
 // (see flattenForGRPC), so its assignment is derived from Envoy's.
 func Assign(r Request) Assignment {
+	a, _ := plan(r)
+	return a
+}
+
+// plan is Assign that also returns the decision on every tablet of the
+// shard, in the shard's alias order, for Explain: the one code path that
+// builds the resources also says why a tablet gets nothing.
+func plan(r Request) (Assignment, []Decision) {
 	ks, shard, env := r.Inputs.Keyspace, r.Inputs.Shard, r.Inputs.Env
 	if r.MySQL {
 		mysql := *ks
@@ -42,6 +50,7 @@ func Assign(r Request) Assignment {
 		ks = &mysql
 	}
 	var all []placed
+	var left []Decision // tablets the policy forbids for this client
 	place := func(vs []verdict, first bool) {
 		for _, v := range vs {
 			cell, known := env.cell(v.tablet.Cell)
@@ -53,6 +62,8 @@ func Assign(r Request) Assignment {
 			case first:
 				t = tier{rank: rankPrimary}
 			case !ok:
+				left = append(left, Decision{Alias: v.tablet.Alias, Cell: cell.Name, Type: v.tablet.Type, Health: Unhealthy,
+					Reason: ReasonRegion, Detail: "region " + cell.Region + ": failover.cross_region is off"})
 				continue
 			default:
 				if env.Prefer == cell.Name {
@@ -75,7 +86,7 @@ func Assign(r Request) Assignment {
 	}
 	if i, ok := shiftIndex(tabletTypeOf(r.Class)); ok && r.Class != ClassReadAfterWrite {
 		if s := env.Shifts[i]; s.Percent > 0 {
-			shiftCells(all, s.From, s.To, s.Percent)
+			shiftCells(all, s)
 		}
 	}
 	// A cell being drained joins the first tier of the cells that are not,
@@ -125,10 +136,11 @@ func Assign(r Request) Assignment {
 		a.Localities = append(a.Localities, *l)
 	}
 	sortLocalities(a.Localities)
+	decisions := decide(ks, r, all, left)
 	if r.Kind == KindGRPC {
-		return flattenForGRPC(a, policy)
+		return flattenForGRPC(a, policy), decisions
 	}
-	return a
+	return a, decisions
 }
 
 func sortLocalities(ls []LocalityEndpoints) {

@@ -2,6 +2,7 @@ package weights
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -20,6 +21,16 @@ type CellRank struct {
 	MaxLag           time.Duration `json:"max_lag"` // of eligible replicas
 	HasPrimary       bool          `json:"has_primary"`
 	Drained          bool          `json:"drained"`
+}
+
+// MarshalJSON writes max_lag as a duration string ("1.5s"), as the
+// admin API writes every duration.
+func (r CellRank) MarshalJSON() ([]byte, error) {
+	type plain CellRank
+	return json.Marshal(struct {
+		plain
+		MaxLag string `json:"max_lag"`
+	}{plain(r), r.MaxLag.String()})
 }
 
 // AZRanking ranks a shard's cells for a zonal reparent and names the

@@ -1,8 +1,10 @@
 package weights
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
@@ -18,12 +20,16 @@ type verdict struct {
 	health Health
 	weight uint32 // the share the policy wants: capacity × lag × ramp
 	envoy  uint32 // the weight Envoy gets: capacity × ramp (it handles lag with DEGRADED)
+	why    Reason // why it takes no new requests; "" when eligible
+	detail string // why, in words: "lag 45s > lag.max 30s"
+	note   string // how an eligible tablet's weight was reduced, if it was
 }
 
 // servingOK reports whether a tablet may serve at all: SERVING, no health
 // error, and a schema version the keyspace accepts.
 func servingOK(ks *topology.Keyspace, t *topology.Tablet) bool {
-	return t.State == topology.StateServing && t.HealthError == "" && SchemaOK(ks, t)
+	why, _ := servingReason(ks, t)
+	return why == ""
 }
 
 // SchemaOK reports whether the tablet's schema version is one the keyspace
@@ -48,8 +54,9 @@ func addressable(ks *topology.Keyspace, s *topology.Shard, keep func(*topology.T
 		if !keep(t) {
 			continue
 		}
-		if port, ok := t.PortMap[ks.PortName]; ok {
-			out = append(out, verdict{tablet: t, port: port, health: notEligible(t), weight: t.Weight, envoy: t.Weight})
+		if port, ok := portOf(ks, t); ok {
+			why, detail := servingReason(ks, t)
+			out = append(out, verdict{tablet: t, port: port, health: notEligible(t), weight: t.Weight, envoy: t.Weight, why: why, detail: detail})
 		}
 	}
 	return out
@@ -78,13 +85,23 @@ func readers(ks *topology.Keyspace, s *topology.Shard, typ topology.TabletType, 
 		v := &vs[i]
 		lag := v.tablet.ReplicationLag
 		if (lag > ks.Lag.Max || v.tablet.LagHeld) && rank >= ks.Lag.MinServing {
+			v.why, v.detail = lagReason(ks, v.tablet)
 			continue
 		}
-		ramp := rampPercent(ks, rampStep(slices.Index(s.Tablets, v.tablet)))
+		step := rampStep(slices.Index(s.Tablets, v.tablet))
+		ramp := rampPercent(ks, step)
 		v.health, v.weight, v.envoy = Healthy, scale(v.tablet.Weight, ramp), scale(v.tablet.Weight, ramp)
+		v.why, v.detail = "", ""
+		if step < RampSteps {
+			v.note = fmt.Sprintf("ramping up: %d%% of its weight", ramp)
+		}
+		if lag > ks.Lag.Max || v.tablet.LagHeld {
+			v.note = fmt.Sprintf("lag %v > lag.max %v, kept by lag.min_serving %d", lag, ks.Lag.Max, ks.Lag.MinServing)
+		}
 		if lag > ks.Lag.Degraded {
 			v.health = Degraded
 			v.weight = scale(v.weight, lagWeightPercent(lag, ks.Lag))
+			v.note = strings.TrimPrefix(v.note+"; ", "; ") + fmt.Sprintf("degraded: lag %v > lag.degraded %v", lag, ks.Lag.Degraded)
 		}
 	}
 	return vs
@@ -121,7 +138,11 @@ func primaries(ks *topology.Keyspace, s *topology.Shard) []verdict {
 	}
 	vs := addressable(ks, s, func(t *topology.Tablet) bool { return t.Type == topology.TypePrimary })
 	for i := range vs {
-		if vs[i].tablet == newest && servingOK(ks, newest) {
+		switch {
+		case vs[i].tablet != newest:
+			vs[i].health = notEligible(vs[i].tablet)
+			vs[i].why, vs[i].detail = ReasonFenced, "older primary term (fenced)"
+		case vs[i].why == "":
 			vs[i].health = Healthy
 		}
 	}
@@ -132,12 +153,14 @@ func primaries(ks *topology.Keyspace, s *topology.Shard) []verdict {
 // see the client's own writes: semi-sync replicas lagging at most
 // read_after_write_max_lag. Async replicas are never considered.
 func semiSyncReaders(ks *topology.Keyspace, s *topology.Shard) []verdict {
-	vs := addressable(ks, s, func(t *topology.Tablet) bool {
-		return t.Type == topology.TypeReplica && t.Replication == topology.ReplicationSemiSync
-	})
+	vs := addressable(ks, s, rawReplica)
 	for i := range vs {
 		t := vs[i].tablet
-		if servingOK(ks, t) && t.ReplicationLag <= ks.ReadAfterWriteMaxLag {
+		switch {
+		case vs[i].why != "":
+		case t.ReplicationLag > ks.ReadAfterWriteMaxLag:
+			vs[i].why, vs[i].detail = ReasonRAWLag, fmt.Sprintf("lag %v > read_after_write_max_lag %v", t.ReplicationLag, ks.ReadAfterWriteMaxLag)
+		default:
 			vs[i].health = Healthy
 		}
 	}

@@ -45,15 +45,18 @@ type ShardEnv struct {
 	Ramps []int
 }
 
-// DrainStep is an operator drain of a cell at one time.
+// DrainStep is an operator drain of a cell at one time, with the reason
+// the operator gave (for explanations).
 type DrainStep struct {
-	Cell string
-	Step int
+	Cell   string
+	Step   int
+	Reason string
 }
 
 // CellShift moves Percent of a tablet type's reads from one cell to
-// another.
+// another; Name is the shift record's, for explanations.
 type CellShift struct {
+	Name     string
 	From, To string
 	Percent  uint32
 }
@@ -169,7 +172,7 @@ func cellShifts(topo *topology.Topology, ks *topology.Keyspace, now time.Time) [
 		if s := shiftOf(topo, ks.Name, typ, true); s != nil {
 			if p := progress(topo, s, "", typ, now); p.Percent > 0 {
 				i, _ := shiftIndex(typ)
-				shifts[i] = CellShift{From: s.FromCell, To: s.ToCell, Percent: p.Percent}
+				shifts[i] = CellShift{Name: s.Name, From: s.FromCell, To: s.ToCell, Percent: p.Percent}
 			}
 		}
 	}
@@ -185,7 +188,7 @@ func (e *ShardEnv) fill(topo *topology.Topology, ks *topology.Keyspace, s *topol
 			e.Cells = append(e.Cells, c)
 		}
 		if d, ok := topo.Overrides.Drains[t.Cell]; ok && !slices.ContainsFunc(e.Drains, func(k DrainStep) bool { return k.Cell == t.Cell }) {
-			e.Drains = append(e.Drains, DrainStep{Cell: t.Cell, Step: d.Step(now, RampSteps)})
+			e.Drains = append(e.Drains, DrainStep{Cell: t.Cell, Step: d.Step(now, RampSteps), Reason: d.Reason})
 		}
 		step := rampStep(ks, t, now)
 		ramping = ramping || step < RampSteps

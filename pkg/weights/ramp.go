@@ -2,6 +2,7 @@ package weights
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/shardmesh/shardmesh/pkg/topology"
@@ -81,15 +82,23 @@ func drain(v *verdict, drains []DrainStep, cell string) bool {
 	if i < 0 {
 		return false
 	}
-	step := drains[i].Step
+	d := drains[i]
+	step := d.Step
 	if step >= RampSteps {
 		if v.health == Healthy || v.health == Degraded {
 			v.health = Draining
+			v.why, v.detail = ReasonCellDrained, "cell "+cell+" drained"
+			if d.Reason != "" {
+				v.detail += " (" + d.Reason + ")"
+			}
 		}
 		return false
 	}
 	left := uint32(100 * (RampSteps - step) / RampSteps)
 	v.weight, v.envoy = scale(v.weight, left), scale(v.envoy, left)
+	if v.why == "" {
+		v.note = "cell " + cell + " draining: step " + strconv.Itoa(step+1) + " of " + strconv.Itoa(RampSteps) + ", " + strconv.Itoa(int(left)) + "% of its weight"
+	}
 	return true
 }
 

@@ -12,10 +12,10 @@ import (
 // Redirect is where part of a keyspace's traffic of one class goes: Percent
 // of it to ToKeyspace's shards, the rest stays.
 type Redirect struct {
-	ToKeyspace string
-	Percent    uint32 // 0..100
-	Shift      string // the shift in force, "" for a routing rule
-	Status     string // "rule", "step i of n", "paused", "aborted", "rolled back: ..."
+	ToKeyspace string `json:"to_keyspace"`
+	Percent    uint32 `json:"percent"`         // 0..100
+	Shift      string `json:"shift,omitempty"` // the shift in force, "" for a routing rule
+	Status     string `json:"status"`          // "rule", "step i of n", "paused", "aborted", "rolled back: ..."
 }
 
 // RedirectOf returns where a class of a keyspace's traffic goes at now:
@@ -155,7 +155,8 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // that the moved share reaches it rather than only spilled traffic; at 100
 // percent from's tablets are Draining and the two cells swap tiers, so that
 // from's clients read from to first, whatever their other tiers hold.
-func shiftCells(all []placed, from, to string, pct uint32) {
+func shiftCells(all []placed, s CellShift) {
+	from, to, pct := s.From, s.To, s.Percent
 	var capFrom, capTo uint64
 	fromTier, toTier := tier{rank: rankNone}, tier{rank: rankNone}
 	usable := func(p placed) bool { return p.health == Healthy || p.health == Degraded }
@@ -191,9 +192,11 @@ func shiftCells(all []placed, from, to string, pct uint32) {
 				if promote {
 					p.tier = toTier // to takes from's place: from's clients go to to first
 				}
+				p.why, p.detail = ReasonShifted, "shift "+s.Name+" moved the reads of cell "+from+" to "+to
 				continue
 			}
 			p.weight, p.envoy = scale(p.weight, 100-pct), scale(p.envoy, 100-pct)
+			p.note = "shift " + s.Name + ": " + itoa(int(pct)) + "% of cell " + from + "'s reads moved to " + to
 		case p.cell.Name == to && usable(*p):
 			p.weight = max(1, uint32(uint64(p.weight)*target/capTo))
 			p.envoy = max(1, uint32(uint64(p.envoy)*target/capTo))
