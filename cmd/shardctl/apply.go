@@ -9,7 +9,6 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/shardmesh/shardmesh/internal/embedetcd"
 	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 )
@@ -24,7 +23,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if *file == "" {
-		return fmt.Errorf("%w: apply: -f FILE is required", ops.ErrUsage)
+		return fmt.Errorf("%w: apply: -f FILE is required", errUsage)
 	}
 	data, err := os.ReadFile(*file)
 	if err != nil {
@@ -58,7 +57,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 }
 
 func writeRecords(ctx context.Context, cli *clientv3.Client, prefix string, recs []topology.Record) error {
-	return embedetcd.ApplyRecords(ctx, cli, prefix, recs)
+	return ops.ApplyRecords(ctx, cli, prefix, recs)
 }
 
 // sameJSON compares two JSON values, ignoring formatting and key order.

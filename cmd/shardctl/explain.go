@@ -7,7 +7,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -29,7 +28,7 @@ func runExplain(ctx context.Context, e env, args []string) error {
 	output := fs.String("o", "text", "text or json")
 	pos, err := parseSub(fs, args)
 	if err != nil || len(pos) != 1 {
-		return fmt.Errorf("%w: %s", ops.ErrUsage, explainUsage)
+		return fmt.Errorf("%w: %s", errUsage, explainUsage)
 	}
 	req, err := parseClient(*kind, *class, *output)
 	if err != nil {
@@ -62,15 +61,15 @@ func parseClient(kind, class, output string) (weights.Query, error) {
 	switch r.Kind = weights.ClientKind(kind); r.Kind {
 	case weights.KindGRPC, weights.KindEnvoy:
 	default:
-		return r, fmt.Errorf("%w: --kind %q: want grpc or envoy", ops.ErrUsage, kind)
+		return r, fmt.Errorf("%w: --kind %q: want grpc or envoy", errUsage, kind)
 	}
 	c, ok := weights.ParseClass(class)
 	if !ok {
-		return r, fmt.Errorf("%w: --type %q: want primary, read-after-write, replica or rdonly", ops.ErrUsage, class)
+		return r, fmt.Errorf("%w: --type %q: want primary, read-after-write, replica or rdonly", errUsage, class)
 	}
 	r.Class = c
 	if output != "text" && output != "json" {
-		return r, fmt.Errorf("%w: -o %q: want text or json", ops.ErrUsage, output)
+		return r, fmt.Errorf("%w: -o %q: want text or json", errUsage, output)
 	}
 	return r, nil
 }

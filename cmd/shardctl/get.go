@@ -10,7 +10,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 )
 
@@ -23,7 +22,7 @@ func runGet(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("%w: get cells|keyspaces|tablets", ops.ErrUsage)
+		return fmt.Errorf("%w: get cells|keyspaces|tablets", errUsage)
 	}
 	topo, err := e.store.Load(ctx)
 	if err != nil {
@@ -70,7 +69,7 @@ func runGet(ctx context.Context, e env, args []string) error {
 		}
 		defer printProblems(e.stdout, topo, *format)
 	default:
-		return fmt.Errorf("%w: get %q: want cells, keyspaces or tablets", ops.ErrUsage, pos[0])
+		return fmt.Errorf("%w: get %q: want cells, keyspaces or tablets", errUsage, pos[0])
 	}
 	return write(e.stdout, *format, rows, table)
 }
@@ -105,5 +104,5 @@ func write(w io.Writer, format string, rows any, table func(*tabwriter.Writer)) 
 		table(tw)
 		return tw.Flush()
 	}
-	return fmt.Errorf("%w: -o %q: want table, json or yaml", ops.ErrUsage, format)
+	return fmt.Errorf("%w: -o %q: want table, json or yaml", errUsage, format)
 }

@@ -58,6 +58,18 @@ var commands = []command{
 	{"explain", explainUsage, runExplain},
 	{"what-if", whatIfUsage, runWhatIf},
 	{"status", "status                                   connected nodes per group: ACKed versions, last NACK", runStatus},
+	{"shift", "shift create|pause|resume|abort|delete|status ...", runShift},
+	{"rules", "rules apply -f FILE [--dry-run]", runRules},
+	{"cell", "cell drain CELL [--window 10m] [--reason R] | undrain CELL | prefer KEYSPACE CELL | unprefer KEYSPACE", runCell},
+	{"az-rank", "az-rank KEYSPACE/SHARD [-o json]", runAZRank},
+}
+
+// errUsage marks a command line that is wrong (exit code 2); validation
+// errors wrap topology.ErrInvalid (exit code 3).
+var errUsage = errors.New("usage")
+
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
@@ -87,14 +99,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 			runFn = c.run
 		}
 	}
-	for _, c := range ops.Commands {
-		if c.Name == name {
-			c := c
-			runFn = func(ctx context.Context, e env, args []string) error {
-				return c.Run(ctx, e.store, args, e.stdout, e.now())
-			}
-		}
-	}
 	if runFn == nil {
 		fmt.Fprintf(stderr, "shardctl: unknown command %q\n", name)
 		usage(fs, stderr)
@@ -113,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	if err := runFn(ctx, e, rest); err != nil {
 		fmt.Fprintln(stderr, "shardctl:", err)
 		switch {
-		case errors.Is(err, ops.ErrUsage) || errors.Is(err, flag.ErrHelp):
+		case errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp):
 			return exitUsage
 		case errors.Is(err, topology.ErrInvalid):
 			return exitValidation
@@ -130,9 +134,6 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintln(w, "  "+c.usage)
 	}
-	for _, c := range ops.Commands {
-		fmt.Fprintln(w, "  "+c.Usage)
-	}
 	fmt.Fprintln(w, "\nflags:")
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 what-if leaves a class with no eligible tablet")
@@ -146,16 +147,31 @@ func subflags(name string, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseSub parses a subcommand's flags, which may follow its positional
+// arguments, and returns the positional arguments.
 func parseSub(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%w: %v", ops.ErrUsage, err)
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		args = fs.Args()
 		if len(args) > 0 {
 			pos, args = append(pos, args[0]), args[1:]
 		}
+	}
+	return pos, nil
+}
+
+// parseArgs is parseSub for a subcommand that takes exactly n positional
+// arguments.
+func parseArgs(fs *flag.FlagSet, args []string, n int) ([]string, error) {
+	pos, err := parseSub(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != n {
+		return nil, usagef("%s takes %d argument(s), got %q", fs.Name(), n, pos)
 	}
 	return pos, nil
 }

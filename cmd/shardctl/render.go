@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
-	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
@@ -25,12 +24,12 @@ func runRender(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&g.Zone, "zone", "", "node locality zone")
 	fs.StringVar(&g.Tenant, "tenant", "", "node tenant")
 	if pos, err := parseSub(fs, args); err != nil || len(pos) > 0 {
-		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy]", ops.ErrUsage)
+		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy]", errUsage)
 	}
 	switch g.Kind = weights.ClientKind(*kind); g.Kind {
 	case weights.KindGRPC, weights.KindEnvoy:
 	default:
-		return fmt.Errorf("%w: --kind %q: want grpc or envoy", ops.ErrUsage, *kind)
+		return fmt.Errorf("%w: --kind %q: want grpc or envoy", errUsage, *kind)
 	}
 	topo, err := e.store.Load(ctx)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // the control plane's own decoder, write if nobody changed it meanwhile.
 func runTablet(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "set" {
-		return fmt.Errorf("%w: tablet set ALIAS [--state S] [--lag 12s] ...", ops.ErrUsage)
+		return fmt.Errorf("%w: tablet set ALIAS [--state S] [--lag 12s] ...", errUsage)
 	}
 	fs := subflags("tablet set", e.stdout)
 	state := fs.String("state", "", "SERVING, NOT_SERVING or DRAINING")
@@ -30,7 +30,7 @@ func runTablet(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("%w: tablet set takes one ALIAS", ops.ErrUsage)
+		return fmt.Errorf("%w: tablet set takes one ALIAS", errUsage)
 	}
 	alias, key := pos[0], e.store.Prefix+topology.TabletsPrefix+pos[0]
 	resp, err := e.store.Client.Get(ctx, key)
@@ -47,7 +47,7 @@ func runTablet(ctx context.Context, e env, args []string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if len(set) == 0 {
-		return fmt.Errorf("%w: tablet set: no field to change", ops.ErrUsage)
+		return fmt.Errorf("%w: tablet set: no field to change", errUsage)
 	}
 	if set["state"] {
 		rec["state"] = *state

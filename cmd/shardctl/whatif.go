@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/whatif"
 )
 
@@ -53,7 +52,7 @@ func runWhatIf(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: %s", ops.ErrUsage, whatIfUsage)
+		return fmt.Errorf("%w: %s", errUsage, whatIfUsage)
 	}
 	req, err := parseClient(*kind, "primary", *output)
 	if err != nil {

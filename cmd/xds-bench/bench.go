@@ -22,6 +22,7 @@ import (
 
 	"github.com/shardmesh/shardmesh/internal/app"
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
+	"github.com/shardmesh/shardmesh/internal/ops"
 )
 
 // config is one benchmark run.
@@ -88,7 +89,7 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 	}
 	defer cli.Close()
 	recs := cfg.fleet.records()
-	if err := embedetcd.ApplyRecords(ctx, cli, "/shardmesh/", recs); err != nil {
+	if err := ops.ApplyRecords(ctx, cli, "/shardmesh/", recs); err != nil {
 		return nil, err
 	}
 	log("wrote %d records (%d tablets)", len(recs), cfg.fleet.size())

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
 	"github.com/shardmesh/shardmesh/internal/metrics"
+	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/topowatch"
 	"github.com/shardmesh/shardmesh/pkg/xdscache"
@@ -189,7 +190,7 @@ func (a *App) seed(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("--seed %s: %w", cfg.SeedFile, err)
 	}
-	if err := embedetcd.ApplyRecords(ctx, a.Client, cfg.EtcdPrefix, recs); err != nil {
+	if err := ops.ApplyRecords(ctx, a.Client, cfg.EtcdPrefix, recs); err != nil {
 		return fmt.Errorf("--seed %s: %w", cfg.SeedFile, err)
 	}
 	a.log.Info("seed applied", "file", cfg.SeedFile, "records", len(recs))

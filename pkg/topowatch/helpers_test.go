@@ -17,6 +17,7 @@ import (
 	grpcbackoff "google.golang.org/grpc/backoff"
 
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
+	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 )
 
@@ -105,7 +106,7 @@ func seed(t *testing.T, cli *clientv3.Client, recs []topology.Record) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	if err := embedetcd.ApplyRecords(ctx, cli, prefix, recs); err != nil {
+	if err := ops.ApplyRecords(ctx, cli, prefix, recs); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := cli.Get(ctx, prefix, clientv3.WithCountOnly())

@@ -1,77 +1,29 @@
-package ops
+package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
+	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
-// ErrUsage marks a command line that is wrong (exit code 2 in shardctl);
-// validation errors wrap topology.ErrInvalid (exit code 3).
-var ErrUsage = errors.New("usage")
-
-// Command is a shardctl subcommand for gradual shifting.
-type Command struct {
-	Name  string
-	Usage string
-	Run   func(ctx context.Context, s Store, args []string, stdout io.Writer, now time.Time) error
-}
-
-// Commands are the shardctl subcommands of docs/shifting.md.
-var Commands = []Command{
-	{"shift", "shift create|pause|resume|abort|delete|status ...", runShift},
-	{"rules", "rules apply -f FILE [--dry-run]", runRules},
-	{"cell", "cell drain CELL [--window 10m] [--reason R] | undrain CELL | prefer KEYSPACE CELL | unprefer KEYSPACE", runCell},
-	{"az-rank", "az-rank KEYSPACE/SHARD [-o json]", runAZRank},
-}
-
-func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrUsage}, args...)...)
-}
-
-func flags(name string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	return fs
-}
-
-// parse parses flags that may follow positional arguments.
-func parse(fs *flag.FlagSet, args []string, npos int) ([]string, error) {
-	var pos []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
-		}
-		args = fs.Args()
-		if len(args) > 0 {
-			pos, args = append(pos, args[0]), args[1:]
-		}
-	}
-	if len(pos) != npos {
-		return nil, usagef("%s takes %d argument(s), got %q", fs.Name(), npos, pos)
-	}
-	return pos, nil
-}
-
-func runShift(ctx context.Context, s Store, args []string, out io.Writer, now time.Time) error {
+func runShift(ctx context.Context, e env, args []string) error {
+	s, out, now := e.store, e.stdout, e.now()
 	if len(args) == 0 {
 		return usagef("shift create|pause|resume|abort|delete|status")
 	}
 	switch verb, rest := args[0], args[1:]; verb {
 	case "create":
-		fs := flags("shift create NAME", out)
-		var spec ShiftSpec
+		fs := subflags("shift create NAME", out)
+		var spec ops.ShiftSpec
 		var steps string
 		fs.StringVar(&spec.Keyspace, "keyspace", "", "keyspace whose traffic moves")
 		fs.StringVar(&spec.TabletType, "type", "replica", "primary, replica or rdonly")
@@ -81,7 +33,7 @@ func runShift(ctx context.Context, s Store, args []string, out io.Writer, now ti
 		fs.StringVar(&steps, "steps", "10,25,50,100", "percentages, rising")
 		fs.StringVar(&spec.Hold, "hold", "5m", "time at each step")
 		rb := fs.Uint("rollback-below", 0, "roll back while less than this percent of the target's tablets are eligible")
-		pos, err := parse(fs, rest, 1)
+		pos, err := parseArgs(fs, rest, 1)
 		if err != nil {
 			return err
 		}
@@ -99,7 +51,7 @@ func runShift(ctx context.Context, s Store, args []string, out io.Writer, now ti
 		fmt.Fprintf(out, "shift %s created\n", pos[0])
 		return nil
 	case "pause", "resume", "abort", "delete":
-		pos, err := parse(flags("shift "+verb+" NAME", out), rest, 1)
+		pos, err := parseArgs(subflags("shift "+verb+" NAME", out), rest, 1)
 		if err != nil {
 			return err
 		}
@@ -119,16 +71,16 @@ func runShift(ctx context.Context, s Store, args []string, out io.Writer, now ti
 		fmt.Fprintf(out, "shift %s: %sd\n", pos[0], strings.TrimSuffix(verb, "e"))
 		return nil
 	case "status":
-		fs := flags("shift status", out)
+		fs := subflags("shift status", out)
 		format := fs.String("o", "table", "table or json")
-		if _, err := parse(fs, rest, 0); err != nil {
+		if _, err := parseArgs(fs, rest, 0); err != nil {
 			return err
 		}
 		topo, err := s.Load(ctx)
 		if err != nil {
 			return err
 		}
-		st := Shifts(topo, now)
+		st := ops.Shifts(topo, now)
 		if *format == "json" {
 			return json.NewEncoder(out).Encode(st)
 		}
@@ -142,14 +94,15 @@ func runShift(ctx context.Context, s Store, args []string, out io.Writer, now ti
 	return usagef("shift %q: want create, pause, resume, abort, delete or status", args[0])
 }
 
-func runRules(ctx context.Context, s Store, args []string, out io.Writer, _ time.Time) error {
+func runRules(ctx context.Context, e env, args []string) error {
+	s, out := e.store, e.stdout
 	if len(args) == 0 || args[0] != "apply" {
 		return usagef("rules apply -f FILE [--dry-run]")
 	}
-	fs := flags("rules apply", out)
+	fs := subflags("rules apply", out)
 	file := fs.String("f", "", "rules file (YAML or JSON, Vitess keyspace routing rules)")
 	dry := fs.Bool("dry-run", false, "print the diff, write nothing")
-	if _, err := parse(fs, args[1:], 0); err != nil {
+	if _, err := parseArgs(fs, args[1:], 0); err != nil {
 		return err
 	}
 	if *file == "" {
@@ -167,16 +120,17 @@ func runRules(ctx context.Context, s Store, args []string, out io.Writer, _ time
 	return nil
 }
 
-func runCell(ctx context.Context, s Store, args []string, out io.Writer, now time.Time) error {
+func runCell(ctx context.Context, e env, args []string) error {
+	s, out, now := e.store, e.stdout, e.now()
 	if len(args) == 0 {
 		return usagef("cell drain|undrain|prefer|unprefer")
 	}
 	switch verb, rest := args[0], args[1:]; verb {
 	case "drain":
-		fs := flags("cell drain CELL", out)
+		fs := subflags("cell drain CELL", out)
 		window := fs.Duration("window", 0, "how long reads take to leave (0: at once)")
 		reason := fs.String("reason", "", "why, for the record")
-		pos, err := parse(fs, rest, 1)
+		pos, err := parseArgs(fs, rest, 1)
 		if err != nil {
 			return err
 		}
@@ -186,19 +140,19 @@ func runCell(ctx context.Context, s Store, args []string, out io.Writer, now tim
 		fmt.Fprintf(out, "cell %s draining over %v\n", pos[0], *window)
 		return nil
 	case "undrain":
-		pos, err := parse(flags("cell undrain CELL", out), rest, 1)
+		pos, err := parseArgs(subflags("cell undrain CELL", out), rest, 1)
 		if err != nil {
 			return err
 		}
 		return s.UndrainCell(ctx, pos[0])
 	case "prefer":
-		pos, err := parse(flags("cell prefer KEYSPACE CELL", out), rest, 2)
+		pos, err := parseArgs(subflags("cell prefer KEYSPACE CELL", out), rest, 2)
 		if err != nil {
 			return err
 		}
 		return s.PreferCell(ctx, pos[0], pos[1])
 	case "unprefer":
-		pos, err := parse(flags("cell unprefer KEYSPACE", out), rest, 1)
+		pos, err := parseArgs(subflags("cell unprefer KEYSPACE", out), rest, 1)
 		if err != nil {
 			return err
 		}
@@ -207,10 +161,11 @@ func runCell(ctx context.Context, s Store, args []string, out io.Writer, now tim
 	return usagef("cell %q: want drain, undrain, prefer or unprefer", args[0])
 }
 
-func runAZRank(ctx context.Context, s Store, args []string, out io.Writer, now time.Time) error {
-	fs := flags("az-rank KEYSPACE/SHARD", out)
+func runAZRank(ctx context.Context, e env, args []string) error {
+	s, out, now := e.store, e.stdout, e.now()
+	fs := subflags("az-rank KEYSPACE/SHARD", out)
 	format := fs.String("o", "table", "table or json")
-	pos, err := parse(fs, args, 1)
+	pos, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
 	}
@@ -224,7 +179,7 @@ func runAZRank(ctx context.Context, s Store, args []string, out io.Writer, now t
 	}
 	sh, ok := topo.Shards[topology.ShardKey{Keyspace: ks, Shard: shard}]
 	if !ok {
-		return fmt.Errorf("shard %s: %w", pos[0], ErrNotFound)
+		return fmt.Errorf("shard %s: %w", pos[0], ops.ErrNotFound)
 	}
 	r := weights.RankCells(topo, sh, now)
 	if *format == "json" {

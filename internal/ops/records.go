@@ -1,4 +1,4 @@
-package embedetcd
+package ops
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package embedetcd
+package ops
 
 import (
 	"context"
@@ -12,8 +12,7 @@ import (
 )
 
 func TestApplyRecordsChunks(t *testing.T) {
-	s := start(t, Config{Dir: t.TempDir(), ClientAddr: "127.0.0.1:0", Logger: testLogger(t)})
-	cli := newClient(t, s)
+	cli := newStore(t).Client
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 
@@ -26,10 +25,10 @@ func TestApplyRecordsChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ApplyRecords(ctx, cli, "/shardmesh/", recs); err != nil {
+	if err := ApplyRecords(ctx, cli, "/records/", recs); err != nil {
 		t.Fatal(err)
 	}
-	get, err := cli.Get(ctx, "/shardmesh/", clientv3.WithPrefix())
+	get, err := cli.Get(ctx, "/records/", clientv3.WithPrefix())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +36,7 @@ func TestApplyRecordsChunks(t *testing.T) {
 		t.Fatalf("got %d keys, want %d", len(get.Kvs), n)
 	}
 	for i, kv := range get.Kvs {
-		if want := "/shardmesh/" + recs[i].Key; string(kv.Key) != want || string(kv.Value) != string(recs[i].Value) {
+		if want := "/records/" + recs[i].Key; string(kv.Key) != want || string(kv.Value) != string(recs[i].Value) {
 			t.Fatalf("key %d = %s=%s, want %s=%s", i, kv.Key, kv.Value, want, recs[i].Value)
 		}
 	}
@@ -46,12 +45,12 @@ func TestApplyRecordsChunks(t *testing.T) {
 		t.Errorf("ApplyRecords used %d revisions, want %d transactions", got, want)
 	}
 
-	if err := ApplyRecords(ctx, cli, "/shardmesh/", nil); err != nil {
+	if err := ApplyRecords(ctx, cli, "/records/", nil); err != nil {
 		t.Errorf("no records: %v", err)
 	}
 	cancelled, cancel2 := context.WithCancel(ctx)
 	cancel2()
-	if err := ApplyRecords(cancelled, cli, "/shardmesh/", recs); err == nil {
+	if err := ApplyRecords(cancelled, cli, "/records/", recs); err == nil {
 		t.Error("cancelled context: want an error")
 	}
 }
