@@ -64,7 +64,7 @@ func New(published func(group, typeURL, version string) (time.Time, bool)) *Metr
 	m.acks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shardmesh_acks_total", Help: "Responses ACKed, by type."}, []string{"type"})
 	m.nacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shardmesh_nacks_total", Help: "Responses NACKed, by type."}, []string{"type"})
 	m.convergence = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "shardmesh_convergence_seconds",
-		Help:    "Convergence: stage=publish is etcd batch applied to snapshots published; stage=ack is snapshot published to client ACK.",
+		Help:    "Convergence: stage=publish is a new topology (a batch of etcd changes, after the batching hold-off) handed to the cache until every node group's snapshot is published and its streams answered; stage=ack is a snapshot published until a client ACKs it.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"stage"})
 	for _, c := range []prometheus.Collector{m.tablets, m.invalid, m.revision, m.sourceUp, m.builds, m.buildSeconds, m.changed,
 		m.pushed, m.streams, m.acks, m.nacks, m.convergence,
