@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"sigs.k8s.io/yaml"
 
+	"github.com/shardmesh/shardmesh/internal/topotest"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
@@ -70,29 +71,13 @@ type rendered struct {
 
 // seedRecords reads the records of testdata/<name>.topology.yaml.
 func seedRecords(t *testing.T, name string) []topology.Record {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name+".topology.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := topology.ParseSeed(data)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return recs
+	return topotest.Records(t, filepath.Join("testdata", name+".topology.yaml"))
 }
 
 // loadSeed puts the records of testdata/<name>.topology.yaml into a new
 // Builder.
 func loadSeed(t *testing.T, name string) *topology.Builder {
-	t.Helper()
-	b := topology.NewBuilder()
-	for _, r := range seedRecords(t, name) {
-		if err := b.Put(r.Key, r.Value); err != nil {
-			t.Fatalf("%s: put %s: %v", name, r.Key, err)
-		}
-	}
-	return b
+	return topotest.Builder(t, filepath.Join("testdata", name+".topology.yaml"))
 }
 
 // renderGroups translates every group's resources and checks

@@ -2,13 +2,13 @@ package xdscache_test
 
 import (
 	"maps"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/shardmesh/shardmesh/internal/topotest"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
@@ -36,28 +36,12 @@ func with(groups map[string]translate.Group, name string, g translate.Group) map
 	return out
 }
 
-// seedRecords reads the records of ../translate/testdata/<name>.topology.yaml.
+// seedRecords reads the records of a golden case (pkg/translate's testdata).
 func seedRecords(t *testing.T, name string) []topology.Record {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "translate", "testdata", name+".topology.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := topology.ParseSeed(data)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return recs
+	return topotest.Records(t, filepath.Join("..", "translate", "testdata", name+".topology.yaml"))
 }
 
 // loadSeed puts a golden case's records into a new Builder.
 func loadSeed(t *testing.T, name string) *topology.Builder {
-	t.Helper()
-	b := topology.NewBuilder()
-	for _, r := range seedRecords(t, name) {
-		if err := b.Put(r.Key, r.Value); err != nil {
-			t.Fatalf("%s: put %s: %v", name, r.Key, err)
-		}
-	}
-	return b
+	return topotest.Builder(t, filepath.Join("..", "translate", "testdata", name+".topology.yaml"))
 }
