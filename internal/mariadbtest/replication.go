@@ -31,3 +31,17 @@ func Replicate(primary, replica *Server, semiSync bool) {
 		"START SLAVE",
 	)
 }
+
+// WaitCaughtUp waits (10 s at most) until replica has applied everything
+// primary has written so far.
+func WaitCaughtUp(primary, replica *Server) {
+	primary.t.Helper()
+	var pos string
+	if err := primary.QueryRow("SELECT @@GLOBAL.gtid_binlog_pos", &pos); err != nil {
+		primary.t.Fatalf("mariadb %s: gtid_binlog_pos: %v", primary.Name, err)
+	}
+	var res int
+	if err := replica.QueryRow(fmt.Sprintf("SELECT MASTER_GTID_WAIT('%s', 10)", pos), &res); err != nil || res != 0 {
+		replica.t.Fatalf("mariadb %s: not caught up with %s (%s) within 10s: %v", replica.Name, primary.Name, pos, err)
+	}
+}
