@@ -253,3 +253,9 @@ func share(c xdstest.Counts, alias string) float64 {
 	}
 	return float64(c[alias]) / float64(c.Total())
 }
+
+func (p *agentProc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
