@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -20,8 +21,12 @@ type Agent struct {
 	pub   *publisher
 	log   *slog.Logger
 
-	// Used by Run's loop only.
-	mem      memory
+	// Used by the probe loop only.
+	mem memory
+	// latest hands the probe loop's newest record to the writer; it holds
+	// at most one, the newest.
+	latest chan *topology.Tablet
+	// Used by the writer only (and by drain, after the writer stopped).
 	written  *topology.Tablet // the record in etcd, nil until written
 	etcdDown bool             // the last write failed
 
@@ -42,7 +47,7 @@ func New(cfg Config, db *sql.DB, cli *clientv3.Client) (*Agent, error) {
 	}
 	log := cfg.Logger.With("tablet", cfg.Alias)
 	return &Agent{
-		cfg: cfg, cli: cli, log: log,
+		cfg: cfg, cli: cli, log: log, latest: make(chan *topology.Tablet, 1),
 		probe: &prober{db: db, timeout: cfg.QueryTimeout, schemaQ: cfg.SchemaVersionQuery, now: cfg.Clock.Now},
 		pub: &publisher{cli: cli, key: cfg.Prefix + topology.TabletsPrefix + cfg.Alias, ttl: cfg.LeaseTTL,
 			timeout: cfg.EtcdTimeout, log: log},
@@ -54,24 +59,54 @@ func New(cfg Config, db *sql.DB, cli *clientv3.Client) (*Agent, error) {
 // DrainPeriod so that clients move away, and is deleted. Run returns nil
 // after a clean drain, else the error of the last etcd request.
 //
-// While etcd is unreachable Run keeps probing and writes the current record
-// when etcd answers again (under a new lease if the old one expired).
+// Writing runs apart from probing: while etcd is unreachable the probes go
+// on every interval, and the writer writes the newest record when etcd
+// answers again (under a new lease if the old one expired).
 func (a *Agent) Run(ctx context.Context) error {
 	a.adoptServingSince(ctx)
-	hbCtx, stopHB := context.WithCancel(ctx)
-	defer stopHB()
-	go a.heartbeats(hbCtx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.heartbeats(ctx) }()
+	go func() { defer wg.Done(); a.writer(ctx) }()
 	ticker := a.cfg.Clock.NewTicker(a.cfg.Interval)
 	defer ticker.Stop()
 	for {
 		a.step(ctx)
 		select {
 		case <-ctx.Done():
-			stopHB()
+			wg.Wait()
 			return a.drain()
 		case <-ticker.Chan():
 		}
 	}
+}
+
+// writer writes the newest record the probe loop offers, and retries every
+// interval (put does nothing when etcd holds it under a live lease).
+func (a *Agent) writer(ctx context.Context) {
+	retry := a.cfg.Clock.NewTicker(a.cfg.Interval)
+	defer retry.Stop()
+	var cur *topology.Tablet
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case cur = <-a.latest:
+		case <-retry.Chan():
+		}
+		if cur != nil {
+			a.publish(ctx, cur)
+		}
+	}
+}
+
+// offer hands t to the writer, replacing a record it has not taken yet.
+func (a *Agent) offer(t *topology.Tablet) {
+	select {
+	case <-a.latest:
+	default:
+	}
+	a.latest <- t
 }
 
 // step is one probe: derive the record and write it if it changed.
@@ -105,7 +140,7 @@ func (a *Agent) step(ctx context.Context) {
 	t := derive(&a.cfg, st, &a.mem, now)
 	a.logTransition(a.mem.last, t)
 	a.mem.last = t
-	a.publish(ctx, t)
+	a.offer(t)
 	a.probes.Add(1)
 }
 

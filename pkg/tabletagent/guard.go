@@ -17,7 +17,9 @@ import (
 // It reads every tablet record (a serializable read from the nearest etcd
 // member), so it runs only while the instance is writable.
 func (a *Agent) newerPrimary(ctx context.Context, ours *topology.Tablet) (*topology.Tablet, error) {
-	rctx, cancel := context.WithTimeout(ctx, a.cfg.EtcdTimeout)
+	// Bounded by the probe interval too: an etcd outage must not slow the
+	// probes down.
+	rctx, cancel := context.WithTimeout(ctx, min(a.cfg.EtcdTimeout, a.cfg.Interval))
 	defer cancel()
 	prefix := a.cfg.Prefix + topology.TabletsPrefix
 	resp, err := a.cli.Get(rctx, prefix, clientv3.WithPrefix(), clientv3.WithSerializable())

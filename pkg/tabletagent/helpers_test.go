@@ -179,3 +179,5 @@ func (f *fixture) waitRecord(alias string, timeout time.Duration, want string, c
 }
 
 func serving(t *topology.Tablet) bool { return t.State == topology.StateServing && t.HealthError == "" }
+
+func clientv3LeaseID(id int64) clientv3.LeaseID { return clientv3.LeaseID(id) }
