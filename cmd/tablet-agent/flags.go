@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -61,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*o
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", tabletagent.DefaultLeaseTTL, "etcd lease TTL: how long a dead agent's record lives")
 	fs.DurationVar(&c.DrainPeriod, "drain", tabletagent.DefaultDrainPeriod, "how long the record stays DRAINING after SIGTERM before it is deleted")
 	fs.StringVar(&endpoints, "etcd-endpoints", "http://127.0.0.1:2379", "etcd client URLs, comma-separated")
+	fs.DurationVar(&c.EtcdTimeout, "etcd-timeout", 2*time.Second, "bound of each etcd request")
 	fs.StringVar(&c.Prefix, "etcd-prefix", "/shardmesh/", "etcd key prefix")
 	fs.StringVar(&o.etcdTLS.cert, "etcd-cert", "", "client certificate for etcd TLS")
 	fs.StringVar(&o.etcdTLS.key, "etcd-key", "", "client key for etcd TLS")
