@@ -9,7 +9,9 @@ const (
 )
 
 // Replicate makes replica a read-only GTID replica of primary and starts
-// replication. With semiSync the primary waits for this replica's
+// replication; a replica of another primary is re-pointed, and a demoted
+// primary continues from its own last transaction (MASTER_USE_GTID =
+// current_pos). With semiSync the primary waits for this replica's
 // acknowledgement (for at most 500 ms, then falls back to async, so that a
 // killed replica does not stall the primary's writes).
 func Replicate(primary, replica *Server, semiSync bool) {
@@ -24,9 +26,10 @@ func Replicate(primary, replica *Server, semiSync bool) {
 		replica.Exec("SET GLOBAL rpl_semi_sync_slave_enabled = ON")
 	}
 	replica.Exec(
+		"STOP SLAVE",
 		"SET GLOBAL read_only = ON",
 		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='%s', "+
-			"MASTER_PASSWORD='%s', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+			"MASTER_PASSWORD='%s', MASTER_USE_GTID=current_pos, MASTER_CONNECT_RETRY=1",
 			primary.Port, replUser, replPassword),
 		"START SLAVE",
 	)

@@ -30,6 +30,18 @@ var (
 // Small InnoDB files: a test instance holds a few rows.
 var innodbArgs = []string{"--innodb-log-file-size=4M", "--innodb-buffer-pool-size=16M"}
 
+// T is the part of testing.TB the harness uses, so that the MariaDB demo
+// (examples/demo-mariadb) can run servers outside a test.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(func())
+}
+
+var _ T = testing.TB(nil)
+
 // Server is one running mariadbd on 127.0.0.1 with its own data directory.
 // Root connects over the Unix socket without a password; every other user
 // connects over TCP.
@@ -40,7 +52,7 @@ type Server struct {
 	Dir      string
 	Socket   string
 
-	t    testing.TB
+	t    T
 	mu   sync.Mutex // guards cmd, done
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -50,7 +62,7 @@ type Server struct {
 // Start starts a mariadbd with a fresh data directory (a copy of a template
 // made once per test process, see Main) and stops it when the test ends.
 // serverID must differ between servers that replicate.
-func Start(t testing.TB, name string, serverID int) *Server {
+func Start(t T, name string, serverID int) *Server {
 	t.Helper()
 	requireBinaries(t)
 	tmpl, err := template()
@@ -60,7 +72,7 @@ func Start(t testing.TB, name string, serverID int) *Server {
 	// Unix socket paths are limited to 108 bytes: keep the directory short.
 	dir, err := os.MkdirTemp("", "mdb-"+name+"-")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	if out, err := exec.Command("cp", "-a", tmpl, filepath.Join(dir, "data")).CombinedOutput(); err != nil {
@@ -78,14 +90,16 @@ func Start(t testing.TB, name string, serverID int) *Server {
 }
 
 // Restart starts mariadbd again on the same data directory and port after
-// Kill, and waits until it answers.
+// Kill, and waits until it answers. A replica resumes replicating by itself,
+// but its read_only (set at run time by Replicate) is off again, as for a
+// replica whose configuration file does not set it.
 func (s *Server) Restart() {
 	s.t.Helper()
 	cmd := exec.Command(MariaDBD, "--no-defaults",
 		"--datadir="+filepath.Join(s.Dir, "data"), "--socket="+s.Socket,
 		"--port="+strconv.Itoa(s.Port), "--bind-address=127.0.0.1", "--user=root",
 		"--server-id="+strconv.Itoa(s.ServerID), "--log-bin=binlog", "--binlog-format=ROW",
-		"--log-slave-updates", "--skip-name-resolve", "--skip-slave-start",
+		"--log-slave-updates", "--skip-name-resolve",
 		"--pid-file="+filepath.Join(s.Dir, "mysqld.pid"), "--log-error="+filepath.Join(s.Dir, "error.log"))
 	cmd.Args = append(cmd.Args, innodbArgs...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -103,7 +117,7 @@ func (s *Server) Restart() {
 		cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Second, 10*time.Second, 10*time.Second
 		conn, err := mysql.NewConnector(cfg)
 		if err != nil {
-			s.t.Fatal(err)
+			s.t.Fatalf("%v", err)
 		}
 		s.root = sql.OpenDB(conn)
 	}
@@ -179,17 +193,17 @@ func (s *Server) DSN(user, password string) string {
 	return cfg.FormatDSN()
 }
 
-func freePort(t testing.TB) int {
+func freePort(t T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func requireBinaries(t testing.TB) {
+func requireBinaries(t T) {
 	t.Helper()
 	for _, bin := range []string{MariaDBD, InstallDB} {
 		if _, err := os.Stat(bin); err != nil {
@@ -231,11 +245,17 @@ func template() (string, error) {
 // Main runs the tests of a package that starts servers and removes the
 // template data directory afterwards: call it from TestMain.
 func Main(m *testing.M) int {
-	code := m.Run()
+	defer RemoveTemplate()
+	return m.Run()
+}
+
+// RemoveTemplate removes the template data directory; the next Start makes
+// a new one.
+func RemoveTemplate() {
 	tmpl.Lock()
 	defer tmpl.Unlock()
 	if tmpl.dir != "" {
 		os.RemoveAll(tmpl.dir)
+		tmpl.dir = ""
 	}
-	return code
 }

@@ -113,7 +113,7 @@ func (a *Agent) offer(t *topology.Tablet) {
 func (a *Agent) step(ctx context.Context) {
 	now := a.cfg.Clock.Now()
 	st := a.probe.probe(ctx)
-	primary := st.Err == nil && st.Writable && !st.Replicating()
+	primary := st.Err == nil && st.Writable && !st.HasSource
 	if primary {
 		term, err := a.probe.primaryTerm(ctx, st.ServerID, a.mem.sawReadOnly)
 		if err != nil {
@@ -132,7 +132,13 @@ func (a *Agent) step(ctx context.Context) {
 		} else {
 			a.mem.fence = f
 		}
-		a.primaryID.Store(st.ServerID)
+		// A fenced primary writes no heartbeat: each would be one more
+		// errant transaction to reconcile when it rejoins as a replica.
+		if a.mem.fence == nil {
+			a.primaryID.Store(st.ServerID)
+		} else {
+			a.primaryID.Store(0)
+		}
 	} else {
 		a.mem.fence = nil
 		a.primaryID.Store(0)

@@ -115,7 +115,7 @@ func TestTermSurvivesAgentRestart(t *testing.T) {
 	// Promote the replica by hand: its agent starts a newer term.
 	f.startAgent(f.replicas[0], asyncAlias)
 	f.waitRecord(asyncAlias, 10*time.Second, "a serving replica", serving)
-	f.replicas[0].Exec("STOP SLAVE", "SET GLOBAL read_only = OFF")
+	f.replicas[0].Exec("STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF")
 	promoted := f.waitRecord(asyncAlias, 10*time.Second, "primary", func(t *topology.Tablet) bool {
 		return t.Type == topology.TypePrimary && serving(t)
 	})

@@ -44,8 +44,7 @@ type Status struct {
 	TermStart time.Time
 }
 
-// Replicating reports whether a replication thread runs: the instance is a
-// replica whatever read_only says.
+// Replicating reports whether a replication thread runs.
 func (s Status) Replicating() bool { return s.HasSource && (s.IORunning || s.SQLRunning) }
 
 // prober runs the probe queries, each bounded by the query timeout.

@@ -25,6 +25,11 @@ type memory struct {
 
 // derive turns a probe into the tablet record; it is a pure function of
 // the configuration, the probe, what the agent remembers and now.
+//
+// Only a writable instance with no replication source configured is a
+// primary: a replica whose replication merely stopped is still a replica
+// even when writable, so that a replica restarted without read_only never
+// claims a newer term (and the writes).
 func derive(c *Config, st Status, m *memory, now time.Time) *topology.Tablet {
 	cell, _, _ := topology.ParseAlias(c.Alias)
 	t := &topology.Tablet{Alias: c.Alias, Keyspace: c.Keyspace, Shard: c.Shard, Cell: cell, Hostname: c.Hostname,
@@ -37,7 +42,7 @@ func derive(c *Config, st Status, m *memory, now time.Time) *topology.Tablet {
 			t.Replication = m.last.Replication
 		}
 		t.State, t.HealthError = topology.StateNotServing, "mysql: "+st.Err.Error()
-	case st.Replicating() || !st.Writable:
+	case st.HasSource || !st.Writable:
 		t.SchemaVersion = st.SchemaVersion
 		t.Replication = topology.ReplicationAsync
 		if st.SemiSync {
@@ -71,6 +76,10 @@ func replicaHealth(st Status) string {
 	switch {
 	case !st.HasSource:
 		return "read-only with no replication source"
+	case st.Writable && !st.Replicating():
+		// A replica restarted without read_only in its configuration, say:
+		// it must not claim a new primary term and take the writes.
+		return "writable but replication is stopped with a source configured (RESET SLAVE ALL to promote, START SLAVE to replicate)"
 	case !st.IORunning:
 		return "replication IO thread not running" + suffix(st.IOError)
 	case !st.SQLRunning:

@@ -35,6 +35,9 @@ func TestDerive(t *testing.T) {
 			typ: topology.TypeReplica, state: topology.StateServing, repl: topology.ReplicationSemiSync},
 		"replicating, writable: still a replica": {st: with(replica, func(s *Status) { s.Writable = true }),
 			typ: topology.TypeReplica, state: topology.StateServing, repl: topology.ReplicationAsync},
+		"writable, replication stopped, source configured: a replica that does not serve": {
+			st:  with(replica, func(s *Status) { s.Writable, s.IORunning, s.SQLRunning = true, false, false }),
+			typ: topology.TypeReplica, state: topology.StateNotServing, errSubstr: "RESET SLAVE ALL to promote", repl: "async"},
 		"SQL thread stopped by error": {st: with(replica, func(s *Status) { s.SQLRunning, s.SQLError = false, "Duplicate entry" }),
 			typ: topology.TypeReplica, state: topology.StateNotServing, errSubstr: "replication SQL thread not running: Duplicate entry", repl: "async"},
 		"IO thread stopped": {st: with(replica, func(s *Status) { s.IORunning = false }),

@@ -70,8 +70,8 @@ func TestSIGTERMDrainsBeforeDelete(t *testing.T) {
 	}
 }
 
-// TestManualPromotionMovesWrites: promoting a replica by hand (stop
-// replication, read_only off) gives it a newer primary term and the
+// TestManualPromotionMovesWrites: promoting a replica by hand (STOP SLAVE,
+// RESET SLAVE ALL, read_only off) gives it a newer primary term and the
 // writes; the old primary, still writable, fences itself; set read-only,
 // it is a replica that does not serve.
 func TestManualPromotionMovesWrites(t *testing.T) {
@@ -83,7 +83,7 @@ func TestManualPromotionMovesWrites(t *testing.T) {
 	})
 	old := e.record(primary)
 
-	e.dbs[replica2].Exec("STOP SLAVE", "SET GLOBAL read_only = OFF")
+	e.dbs[replica2].Exec("STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF")
 	promoted := e.waitRecord(replica2, "a serving primary", func(r *topology.Tablet) bool {
 		return r.Type == topology.TypePrimary && r.State == topology.StateServing
 	})
