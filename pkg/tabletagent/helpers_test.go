@@ -181,3 +181,16 @@ func (f *fixture) waitRecord(alias string, timeout time.Duration, want string, c
 func serving(t *topology.Tablet) bool { return t.State == topology.StateServing && t.HealthError == "" }
 
 func clientv3LeaseID(id int64) clientv3.LeaseID { return clientv3.LeaseID(id) }
+
+// version is the number of puts of the tablet's key since it was created
+// (a record recreated under a new lease counts as one more).
+func (f *fixture) version(alias string) int64 {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := f.cli.Get(ctx, "/shardmesh/"+topology.TabletsPrefix+alias)
+	if err != nil || len(resp.Kvs) != 1 {
+		f.t.Fatalf("get %s: %v %v", alias, resp, err)
+	}
+	return resp.Kvs[0].Version
+}
