@@ -43,8 +43,8 @@ type T interface {
 var _ T = testing.TB(nil)
 
 // Server is one running mariadbd on 127.0.0.1 with its own data directory.
-// Root connects over the Unix socket without a password; every other user
-// connects over TCP.
+// Root (no password: a test server) connects over the Unix socket; every
+// other user connects over TCP.
 type Server struct {
 	Name     string
 	ServerID int
@@ -97,11 +97,12 @@ func (s *Server) Restart() {
 	s.t.Helper()
 	cmd := exec.Command(MariaDBD, "--no-defaults",
 		"--datadir="+filepath.Join(s.Dir, "data"), "--socket="+s.Socket,
-		"--port="+strconv.Itoa(s.Port), "--bind-address=127.0.0.1", "--user=root",
+		"--port="+strconv.Itoa(s.Port), "--bind-address=127.0.0.1",
 		"--server-id="+strconv.Itoa(s.ServerID), "--log-bin=binlog", "--binlog-format=ROW",
 		"--log-slave-updates", "--skip-name-resolve",
 		"--pid-file="+filepath.Join(s.Dir, "mysqld.pid"), "--log-error="+filepath.Join(s.Dir, "error.log"))
 	cmd.Args = append(cmd.Args, innodbArgs...)
+	cmd.Args = append(cmd.Args, userArgs()...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("mariadb %s: start: %v", s.Name, err)
@@ -215,6 +216,15 @@ func requireBinaries(t T) {
 	}
 }
 
+// userArgs runs mariadbd as root when the tests run as root (it refuses to
+// otherwise); any other user runs it as itself.
+func userArgs() []string {
+	if os.Geteuid() == 0 {
+		return []string{"--user=root"}
+	}
+	return nil
+}
+
 var tmpl struct {
 	sync.Mutex
 	dir string
@@ -232,8 +242,9 @@ func template() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	args := append([]string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"), "--user=root",
-		"--auth-root-authentication-method=socket", "--skip-test-db"}, innodbArgs...)
+	args := append([]string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
+		"--auth-root-authentication-method=normal", "--skip-test-db"}, innodbArgs...)
+	args = append(args, userArgs()...)
 	if out, err := exec.Command(InstallDB, args...).CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		return "", fmt.Errorf("mariadb-install-db: %w: %s", err, out)
