@@ -17,6 +17,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -27,7 +28,9 @@ func main() {
 	flag.Parse()
 	// The driver logs broken connections to the mysqld the script kills.
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGPIPE too (| head): end the demo cleanly, removing its data
+	// directories, rather than die on the first write.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	defer stop()
 	sum, err := run(ctx, *step, os.Stdout)
 	if err == nil {

@@ -103,7 +103,7 @@ func (s *Server) Restart() {
 		"--pid-file="+filepath.Join(s.Dir, "mysqld.pid"), "--log-error="+filepath.Join(s.Dir, "error.log"))
 	cmd.Args = append(cmd.Args, innodbArgs...)
 	cmd.Args = append(cmd.Args, userArgs()...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = ProcAttr()
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("mariadb %s: start: %v", s.Name, err)
 	}

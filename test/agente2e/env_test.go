@@ -208,7 +208,7 @@ func (e *env) startAgent(alias string) *agentProc {
 	cmd.Env = append(os.Environ(), "SHARDMESH_MYSQL_PASSWORD="+agentPassword)
 	p := &agentProc{alias: alias, cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p, p
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = mariadbtest.ProcAttr()
 	if err := cmd.Start(); err != nil {
 		e.t.Fatalf("start agent %s: %v", alias, err)
 	}
