@@ -109,7 +109,7 @@ func (a *Agent) offer(t *topology.Tablet) {
 	a.latest <- t
 }
 
-// step is one probe: derive the record and write it if it changed.
+// step is one probe: derive the record and offer it to the writer.
 func (a *Agent) step(ctx context.Context) {
 	now := a.cfg.Clock.Now()
 	st := a.probe.probe(ctx)
