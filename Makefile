@@ -7,7 +7,7 @@ XDS_ADDR  ?= 127.0.0.1:18000
 ADMIN_ADDR?= 127.0.0.1:18001
 DATA_DIR  ?= .shardmesh-data
 
-.PHONY: all build run test vet fmt clean bench demo deps
+.PHONY: all build run test vet fmt clean bench demo demo-mariadb deps
 
 all: build
 
@@ -37,6 +37,12 @@ test: deps vet test/node/node_modules
 # a zone failure, a reparent and a gradual cell drain with rollback.
 demo:
 	$(GO) run ./examples/demo -duration 60s
+
+# The demo on real MariaDB (docs/agent.md): three mariadbd with replication,
+# a tablet agent beside each; a stopped SQL thread, a killed mysqld, a
+# switchover by hand and a drain, about 40 seconds.
+demo-mariadb: deps
+	$(GO) run ./examples/demo-mariadb -step 4s
 
 # The full benchmark (docs/performance.md): 20k tablets, 1000 xDS streams,
 # shardmesh against bare go-control-plane and the etcd floor. `make test`
