@@ -35,14 +35,16 @@ type Request struct {
 // localities in proportion to health. Proxyless gRPC does none of that
 // (see flattenForGRPC), so its assignment is derived from Envoy's.
 func Assign(r Request) Assignment {
-	a, _ := plan(r)
+	a, _ := plan(r, false)
 	return a
 }
 
-// plan is Assign that also returns the decision on every tablet of the
-// shard, in the shard's alias order, for Explain: the one code path that
-// builds the resources also says why a tablet gets nothing.
-func plan(r Request) (Assignment, []Decision) {
+// plan is Assign that, when explain is set, also returns the decision on
+// every tablet of the shard, in the shard's alias order, for Explain: the
+// one code path that builds the resources also says why a tablet gets
+// nothing. Without explain it lists no decisions (building them costs
+// more than the assignment).
+func plan(r Request, explain bool) (Assignment, []Decision) {
 	ks, shard, env := r.Inputs.Keyspace, r.Inputs.Shard, r.Inputs.Env
 	if r.MySQL {
 		mysql := *ks
@@ -61,6 +63,8 @@ func plan(r Request) (Assignment, []Decision) {
 				t = tier{rank: rankZone}
 			case first:
 				t = tier{rank: rankPrimary}
+			case !ok && !explain:
+				continue
 			case !ok:
 				left = append(left, Decision{Alias: v.tablet.Alias, Cell: cell.Name, Type: v.tablet.Type, Health: Unhealthy,
 					Reason: ReasonRegion, Detail: "region " + cell.Region + ": failover.cross_region is off"})
@@ -136,7 +140,10 @@ func plan(r Request) (Assignment, []Decision) {
 		a.Localities = append(a.Localities, *l)
 	}
 	sortLocalities(a.Localities)
-	decisions := decide(ks, r, all, left)
+	var decisions []Decision
+	if explain {
+		decisions = decide(ks, r, all, left)
+	}
 	if r.Kind == KindGRPC {
 		return flattenForGRPC(a, policy), decisions
 	}

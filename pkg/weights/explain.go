@@ -120,7 +120,7 @@ func Explain(q Query, tenant string) Explanation {
 	if red, ok := RedirectOf(topo, ks.Name, r.Class, now); ok && red.Percent > 0 {
 		e.Redirect = &red
 	}
-	a, decisions := plan(r)
+	a, decisions := plan(r, true)
 	byAlias := make(map[string]Decision, len(decisions))
 	for _, d := range decisions {
 		byAlias[d.Alias] = d

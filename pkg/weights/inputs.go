@@ -182,20 +182,32 @@ func cellShifts(topo *topology.Topology, ks *topology.Keyspace, now time.Time) [
 // fill sets e to a shard's environment at now, reusing e's slices.
 func (e *ShardEnv) fill(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, shifts [2]CellShift, now time.Time) {
 	*e = ShardEnv{Cells: e.Cells[:0], Drains: e.Drains[:0], Ramps: e.Ramps[:0], Prefer: topo.Overrides.Prefer[ks.Name], Shifts: shifts}
-	ramping := false
+	// The tablets' cells first (a shard has a few), then one look-up each.
 	for _, t := range s.Tablets {
-		if c, ok := topo.Cells[t.Cell]; ok && !slices.ContainsFunc(e.Cells, func(k topology.Cell) bool { return k.Name == c.Name }) {
-			e.Cells = append(e.Cells, c)
+		if !slices.ContainsFunc(e.Cells, func(c topology.Cell) bool { return c.Name == t.Cell }) {
+			e.Cells = append(e.Cells, topology.Cell{Name: t.Cell})
 		}
-		if d, ok := topo.Overrides.Drains[t.Cell]; ok && !slices.ContainsFunc(e.Drains, func(k DrainStep) bool { return k.Cell == t.Cell }) {
-			e.Drains = append(e.Drains, DrainStep{Cell: t.Cell, Step: d.Step(now, RampSteps), Reason: d.Reason})
-		}
-		step := rampStep(ks, t, now)
-		ramping = ramping || step < RampSteps
-		e.Ramps = append(e.Ramps, step)
 	}
-	if !ramping {
-		e.Ramps = e.Ramps[:0]
+	known := e.Cells[:0]
+	for _, c := range e.Cells {
+		if d, ok := topo.Overrides.Drains[c.Name]; ok {
+			e.Drains = append(e.Drains, DrainStep{Cell: c.Name, Step: d.Step(now, RampSteps), Reason: d.Reason})
+		}
+		if rec, ok := topo.Cells[c.Name]; ok {
+			known = append(known, rec)
+		}
+	}
+	e.Cells = known
+	if ks.Ramp.Window > 0 {
+		ramping := false
+		for _, t := range s.Tablets {
+			step := rampStep(ks, t, now)
+			ramping = ramping || step < RampSteps
+			e.Ramps = append(e.Ramps, step)
+		}
+		if !ramping {
+			e.Ramps = e.Ramps[:0]
+		}
 	}
 	slices.SortFunc(e.Cells, func(a, b topology.Cell) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(e.Drains, func(a, b DrainStep) int { return strings.Compare(a.Cell, b.Cell) })
