@@ -66,7 +66,7 @@ func (s *Source) buildLocked() *topology.Topology {
 		ready = ready && r.synced
 		rev = max(rev, r.rev)
 	}
-	if !ready {
+	if !ready || !s.healthReadyLocked(v) {
 		return nil
 	}
 	want := s.mapLocked(v)
@@ -93,6 +93,30 @@ func (s *Source) buildLocked() *topology.Topology {
 	s.latest = t
 	s.checker.Set(healthTargets(v))
 	return t
+}
+
+// healthReadyLocked reports whether the first publication may go ahead:
+// every tablet's stream has answered or failed, or InitialHealthWait has
+// passed since every root was listed. Later publications never wait.
+func (s *Source) healthReadyLocked(v view) bool {
+	if s.latest != nil {
+		return true
+	}
+	now := s.cfg.Clock.Now()
+	if s.rootsAt.IsZero() {
+		s.rootsAt = now
+		s.cfg.Clock.AfterFunc(s.cfg.InitialHealthWait, s.poke)
+		s.checker.Set(healthTargets(v))
+	}
+	if now.Sub(s.rootsAt) >= s.cfg.InitialHealthWait {
+		return true
+	}
+	for alias := range healthTargets(v) {
+		if _, ok := s.health[alias]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // followCellsLocked starts watching the root of every cell and stops

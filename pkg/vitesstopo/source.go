@@ -20,6 +20,9 @@ import (
 // (vtctld --topo-global-root).
 const DefaultGlobalRoot = "/vitess/global"
 
+// DefaultInitialHealthWait is Config.InitialHealthWait's default.
+const DefaultInitialHealthWait = 5 * time.Second
+
 // Config configures a Source. Zero values take the defaults of topowatch
 // and vitesshealth.
 type Config struct {
@@ -41,6 +44,11 @@ type Config struct {
 	HealthTimeout, HealthMinBackoff, HealthMaxBackoff time.Duration
 	// HealthDialOptions are added to every tablet connection.
 	HealthDialOptions []grpc.DialOption
+	// InitialHealthWait bounds how long the first publication waits for
+	// every tablet's stream to answer or fail, so that a restarted control
+	// plane does not first publish every tablet as not serving (vtgate's
+	// --gateway_initial_tablet_timeout). Default DefaultInitialHealthWait.
+	InitialHealthWait time.Duration
 
 	// Clock schedules everything; nil is the real clock.
 	Clock clockwork.Clock
@@ -73,6 +81,7 @@ type Source struct {
 	health  map[string]vitesshealth.Status
 	checker *vitesshealth.Checker
 	latest  *topology.Topology // the last build
+	rootsAt time.Time          // when every root was first listed; zero before
 	globalW *topowatch.Watcher
 }
 
@@ -87,6 +96,9 @@ func New(cfg Config, obs topowatch.Observer) *Source {
 	}
 	if cfg.HoldOff <= 0 {
 		cfg.HoldOff = topowatch.DefaultHoldOff
+	}
+	if cfg.InitialHealthWait <= 0 {
+		cfg.InitialHealthWait = DefaultInitialHealthWait
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
@@ -205,6 +217,11 @@ func (s *Source) onHealth(alias string, st vitesshealth.Status) {
 	s.mu.Lock()
 	s.health[alias] = st
 	s.mu.Unlock()
+	s.poke()
+}
+
+// poke asks healthLoop for a publication.
+func (s *Source) poke() {
 	select {
 	case s.kick <- struct{}{}:
 	default:

@@ -22,38 +22,57 @@ import (
 
 const timeout = 20 * time.Second // for conditions that take milliseconds when all is well
 
-// latest keeps the last topology a Source published.
+// latest keeps every topology a Source published.
 type latest struct {
-	mu   sync.Mutex
-	topo *topology.Topology
-	n    int
+	mu      sync.Mutex // guards the fields below
+	all     []*topology.Topology
+	changed chan struct{} // closed at the next publication
 }
+
+func newLatest() *latest { return &latest{changed: make(chan struct{})} }
 
 func (l *latest) OnTopology(t *topology.Topology) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.topo, l.n = t, l.n+1
+	l.all = append(l.all, t)
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
-// wait returns the first published topology for which cond returns "",
-// failing with the last reason after the timeout.
+func (l *latest) first() *topology.Topology {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.all) == 0 {
+		return nil
+	}
+	return l.all[0]
+}
+
+// wait returns the latest topology once cond returns "" for it, failing
+// with the last reason if no publication satisfies it within the timeout.
 func (l *latest) wait(t *testing.T, cond func(*topology.Topology) string) *topology.Topology {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.After(timeout)
 	why := "nothing published"
-	for time.Now().Before(deadline) {
+	for {
 		l.mu.Lock()
-		topo := l.topo
+		var topo *topology.Topology
+		if len(l.all) > 0 {
+			topo = l.all[len(l.all)-1]
+		}
+		changed := l.changed
 		l.mu.Unlock()
 		if topo != nil {
 			if why = cond(topo); why == "" {
 				return topo
 			}
 		}
-		time.Sleep(5 * time.Millisecond) // polling a condition, bounded by the deadline
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("no topology satisfied the condition within %v: %s", timeout, why)
+		}
 	}
-	t.Fatalf("no topology satisfied the condition within %v: %s", timeout, why)
-	return nil
 }
 
 // env is an embedded etcd holding a Vitess topology, and a Source reading it.
@@ -83,7 +102,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { cli.Close() })
 	e := &env{etcd: srv, cli: cli, vt: vitesstest.NewCluster(t, srv.ClientAddr(), "/vitess/global"),
-		pubs: &latest{}, logs: &strings.Builder{}, logsMu: &sync.Mutex{}}
+		pubs: newLatest(), logs: &strings.Builder{}, logsMu: &sync.Mutex{}}
 	e.vt.AddCell("zone1", srv.ClientAddr(), "/vitess/zone1")
 	e.vt.AddCell("zone2", srv.ClientAddr(), "/vitess/zone2")
 	return e
@@ -178,6 +197,11 @@ func TestMapsVitessTopologyAndHealth(t *testing.T) {
 	e.run(t)
 
 	topo := e.pubs.wait(t, serving("zone1-0000000100", "zone1-0000000101", "zone2-0000000200"))
+	// The first publication waited for the tablets' health streams: a
+	// restarted control plane does not first send every tablet unhealthy.
+	if why := serving("zone1-0000000100", "zone1-0000000101", "zone2-0000000200")(e.pubs.first()); why != "" {
+		t.Errorf("first publication: %s", why)
+	}
 	if c := topo.Cells["zone1"]; c.Region != "r1" || c.Zone != "zone1" {
 		t.Errorf("zone1 placed at %+v, want region r1 (its cells alias), zone zone1", c)
 	}
