@@ -7,7 +7,7 @@ XDS_ADDR  ?= 127.0.0.1:18000
 ADMIN_ADDR?= 127.0.0.1:18001
 DATA_DIR  ?= .shardmesh-data
 
-.PHONY: all build run test vet fmt clean bench demo deps
+.PHONY: all build run test vet fmt clean bench demo demo-vitess deps
 
 all: build
 
@@ -37,6 +37,11 @@ test: deps vet test/node/node_modules
 # a zone failure, a reparent and a gradual cell drain with rollback.
 demo:
 	$(GO) run ./examples/demo -duration 60s
+
+# The same story on a Vitess cluster (docs/vitess.md): xds-server
+# --source=vitess, a Vitess topology and the tablets' health streams.
+demo-vitess:
+	$(GO) run ./examples/demo -duration 60s -source vitess
 
 # The full benchmark (docs/performance.md): 20k tablets, 1000 xDS streams,
 # shardmesh against bare go-control-plane and the etcd floor. `make test`

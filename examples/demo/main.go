@@ -5,7 +5,12 @@
 // where the traffic went, while a script fails a zone, brings it back,
 // reparents a primary and drains a cell gradually, then undoes the drain.
 //
-//	go run ./examples/demo [-duration 60s]
+// With -source vitess the same story runs on a Vitess cluster: xds-server
+// --source=vitess reads a Vitess topology (written with Vitess's own topo
+// library) and the tablets' StreamHealth streams; zone1 fails in the health
+// streams and the reparent is a PlannedReparentShard.
+//
+//	go run ./examples/demo [-duration 60s] [-source vitess]
 package main
 
 import (
@@ -19,10 +24,20 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 60*time.Second, "how long the demo runs; the script scales with it")
+	source := flag.String("source", "shardmesh", "shardmesh (tablet agents write shardmesh records) or vitess (a Vitess topology and health streams)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sum, err := run(ctx, *duration, os.Stdout)
+	play := run
+	switch *source {
+	case "shardmesh":
+	case "vitess":
+		play = runVitess
+	default:
+		fmt.Fprintf(os.Stderr, "demo: -source: %q is not shardmesh or vitess\n", *source)
+		os.Exit(2)
+	}
+	sum, err := play(ctx, *duration, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)

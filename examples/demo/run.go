@@ -122,8 +122,62 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 		tablets[f[0]] = t
 	}
 	fmt.Fprintf(out, "shardmesh demo: xds-server %s, admin http://%s, %d tablets registered under etcd leases\n", a.XDSAddr, a.AdminAddr, len(tablets))
-	fmt.Fprintln(out, "clients: east (us-east-1a) and eastb (us-east-1b) send replica reads and writes (w) to commerce/-80; counts per tick")
+	zone1Replicas := func(f func(t *tablet) error) error {
+		for alias, t := range tablets {
+			if strings.HasPrefix(alias, "zone1") && t.typ != "primary" {
+				if err := f(t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return story(ctx, d, out, a, []event{
+		{0.15, "zone1 fails: its tablet agents die and their leases are revoked", "zone1 down", func() error {
+			return zone1Replicas(func(t *tablet) error { return t.die(ctx, cli) })
+		}},
+		{0.35, "zone1 is back: its agents register again", "steady", func() error {
+			return zone1Replicas(func(t *tablet) error { return t.register(ctx, cli) })
+		}},
+		{0.5, "reparent commerce/-80: zone2-0000000201 becomes primary (newer term), zone1-0000000101 drains", "reparented", func() error {
+			if err := tablets["zone1-0000000101"].write(ctx, cli, map[string]any{"state": "DRAINING"}); err != nil {
+				return err
+			}
+			return tablets["zone2-0000000201"].write(ctx, cli, map[string]any{"type": "primary", "primary_term_start": time.Now().UTC().Format(time.RFC3339)})
+		}},
+		drainEvent(ctx, d, a), undrainEvent(ctx, a),
+	})
+}
 
+// event is one scene of the story: at a share of the run, print the
+// banner, enter the phase and do the change.
+type event struct {
+	at     float64 // fraction of d
+	banner string
+	phase  string
+	do     func() error
+}
+
+func drainEvent(ctx context.Context, d time.Duration, a *app.App) event {
+	return event{0.6, fmt.Sprintf("drain zone1's reads gradually over %v (shardctl cell drain zone1 --window ...)", (d / 5).Round(time.Second)), "zone1 draining", func() error {
+		_, err := a.Client.Put(ctx, prefix+"overrides/drain/zone1", fmt.Sprintf(`{"started_at":%q,"window":%q}`,
+			time.Now().UTC().Format(time.RFC3339Nano), (d/5).String()))
+		return err
+	}}
+}
+
+func undrainEvent(ctx context.Context, a *app.App) event {
+	return event{0.9, "roll the drain back (shardctl cell undrain zone1)", "undrained", func() error {
+		_, err := a.Client.Delete(ctx, prefix+"overrides/drain/zone1")
+		return err
+	}}
+}
+
+// story runs two clients against a's xDS server for d, plays the events
+// and prints where each tick's calls went.
+func story(ctx context.Context, d time.Duration, out io.Writer, a *app.App, events []event) (summary, error) {
+	var sum summary
+	fmt.Fprintln(out, "clients: east (us-east-1a) and eastb (us-east-1b) send replica reads and writes (w) to commerce/-80; counts per tick")
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	east, c1, err := dial(a.XDSAddr.String(), "east", "us-east-1", "us-east-1a")
@@ -140,52 +194,6 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 	go eastb.traffic(runCtx)
 
 	phase := "steady"
-	events := []struct {
-		at     float64 // fraction of d
-		banner string
-		do     func() error
-	}{
-		{0.15, "zone1 fails: its tablet agents die and their leases are revoked", func() error {
-			phase = "zone1 down"
-			for alias, t := range tablets {
-				if strings.HasPrefix(alias, "zone1") && t.typ != "primary" {
-					if err := t.die(ctx, cli); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		}},
-		{0.35, "zone1 is back: its agents register again", func() error {
-			phase = "steady"
-			for alias, t := range tablets {
-				if strings.HasPrefix(alias, "zone1") && t.typ != "primary" {
-					if err := t.register(ctx, cli); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		}},
-		{0.5, "reparent commerce/-80: zone2-0000000201 becomes primary (newer term), zone1-0000000101 drains", func() error {
-			phase = "reparented"
-			if err := tablets["zone1-0000000101"].write(ctx, cli, map[string]any{"state": "DRAINING"}); err != nil {
-				return err
-			}
-			return tablets["zone2-0000000201"].write(ctx, cli, map[string]any{"type": "primary", "primary_term_start": time.Now().UTC().Format(time.RFC3339)})
-		}},
-		{0.6, fmt.Sprintf("drain zone1's reads gradually over %v (shardctl cell drain zone1 --window ...)", (d / 5).Round(time.Second)), func() error {
-			phase = "zone1 draining"
-			_, err := cli.Put(ctx, prefix+"overrides/drain/zone1", fmt.Sprintf(`{"started_at":%q,"window":%q}`,
-				time.Now().UTC().Format(time.RFC3339Nano), (d/5).String()))
-			return err
-		}},
-		{0.9, "roll the drain back (shardctl cell undrain zone1)", func() error {
-			phase = "undrained"
-			_, err := cli.Delete(ctx, prefix+"overrides/drain/zone1")
-			return err
-		}},
-	}
 	start := time.Now()
 	phaseAt := 0.0
 	period := max(d/60, 100*time.Millisecond)
@@ -203,6 +211,7 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 		elapsed := float64(time.Since(start)) / float64(d)
 		for next < len(events) && elapsed >= events[next].at {
 			fmt.Fprintf(out, "%s >>> %s\n", since(start), events[next].banner)
+			phase = events[next].phase
 			if err := events[next].do(); err != nil {
 				return sum, err
 			}

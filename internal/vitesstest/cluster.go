@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"testing"
 	"time"
 
 	"google.golang.org/grpc"
@@ -23,15 +22,23 @@ import (
 
 const timeout = 10 * time.Second
 
+// TB is the part of testing.TB the harness uses, so that a program (the
+// demo) can drive it as well as a test.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Cluster is a Vitess topology in etcd, written through Vitess's topo.Server.
 type Cluster struct {
-	t  testing.TB
+	t  TB
 	TS *topo.Server
 }
 
 // NewCluster opens the Vitess topology whose global root is globalRoot on
 // the etcd at endpoint ("host:port") and closes it when the test ends.
-func NewCluster(t testing.TB, endpoint, globalRoot string) *Cluster {
+func NewCluster(t TB, endpoint, globalRoot string) *Cluster {
 	t.Helper()
 	ts, err := topo.OpenServer("etcd2", strings.TrimPrefix(endpoint, "http://"), globalRoot)
 	if err != nil {
