@@ -91,7 +91,13 @@ func (s *Source) buildLocked() *topology.Topology {
 	}
 	sort.Slice(t.Problems, func(i, j int) bool { return t.Problems[i].Key < t.Problems[j].Key })
 	s.latest = t
-	s.checker.Set(healthTargets(v))
+	targets := healthTargets(v)
+	s.checker.Set(targets)
+	for alias := range s.health {
+		if _, ok := targets[alias]; !ok {
+			delete(s.health, alias) // its stream is gone with it
+		}
+	}
 	return t
 }
 

@@ -19,7 +19,7 @@ type rootStore struct {
 	// Guarded by src.mu.
 	recs   map[string]record // by key relative to the root
 	errs   map[string]error  // records that did not decode, by relative key
-	synced bool              // listed at least once
+	synced bool              // listed, and not re-listing
 	rev    int64
 	cancel func() // stops the root's Watcher
 }
@@ -28,12 +28,15 @@ var _ topowatch.Store = (*rootStore)(nil)
 
 func (r *rootStore) live() bool { return r.src.roots[r.prefix] == r }
 
-// Reset implements topowatch.Store.
+// Reset implements topowatch.Store. Until the listing that follows ends
+// with Build, the root counts as not listed, so that a health change
+// meanwhile does not publish a partial topology.
 func (r *rootStore) Reset() {
 	r.src.mu.Lock()
 	defer r.src.mu.Unlock()
 	clear(r.recs)
 	clear(r.errs)
+	r.synced = false
 }
 
 // Put implements topowatch.Store: the value is decoded with the protobuf
@@ -98,7 +101,8 @@ type overlayStore struct {
 
 var _ topowatch.Store = (*overlayStore)(nil)
 
-// Reset implements topowatch.Store.
+// Reset implements topowatch.Store; like rootStore.Reset it holds
+// publications back until the listing ends.
 func (o *overlayStore) Reset() {
 	o.src.mu.Lock()
 	defer o.src.mu.Unlock()
@@ -107,6 +111,7 @@ func (o *overlayStore) Reset() {
 	}
 	clear(o.keys)
 	clear(o.cells)
+	o.synced = false
 }
 
 // Put implements topowatch.Store.
