@@ -35,11 +35,22 @@ func (s *Source) mapLocked(v view) map[string][]byte {
 	for name := range v.cells {
 		out[topology.CellsPrefix+name] = s.cellRecord(name, v)
 	}
+	memo := make(map[string]tabletMemo, len(v.tablets))
 	for alias, t := range v.tablets {
-		if rec := tabletRecord(t, v, s.health[alias]); rec != nil {
-			out[topology.TabletsPrefix+alias] = rec
+		in := tabletInputs{
+			tablet: t, health: s.health[alias], keyspace: v.keyspaces[t.GetKeyspace()],
+			shard: v.shards[topology.ShardKey{Keyspace: t.GetKeyspace(), Shard: t.GetShard()}],
+		}
+		m, ok := s.memo[alias]
+		if !ok || m.in != in {
+			m = tabletMemo{in: in, rec: tabletRecord(in)}
+		}
+		memo[alias] = m
+		if m.rec != nil {
+			out[topology.TabletsPrefix+alias] = m.rec
 		}
 	}
+	s.memo = memo
 	if v.rules != nil {
 		type rule struct {
 			From string `json:"from_keyspace"`
@@ -52,6 +63,24 @@ func (s *Source) mapLocked(v view) map[string][]byte {
 		out[topology.RulesKey] = mustJSON(map[string]any{"rules": rules})
 	}
 	return out
+}
+
+// tabletInputs is everything tabletRecord reads for one tablet, and the
+// key of its memo. Decoded
+// records are replaced, never modified, so pointer equality means the same
+// record; a Status is a value.
+type tabletInputs struct {
+	tablet   *topodatapb.Tablet
+	health   vitesshealth.Status
+	keyspace *topodatapb.Keyspace
+	shard    *topodatapb.Shard
+}
+
+// tabletMemo is a tablet's mapped record and the inputs it was mapped from,
+// so that a build re-maps only the tablets whose inputs changed.
+type tabletMemo struct {
+	in  tabletInputs
+	rec []byte
 }
 
 // cellRecord places a Vitess cell: the overlay's cell record when there is
@@ -81,7 +110,8 @@ func (s *Source) cellRecord(name string, v view) []byte {
 // with the newest term either one (or the shard record, for the shard's
 // primary_alias) reports, so a reparent takes effect from whichever source
 // reports it first and the topology fences the older term.
-func tabletRecord(t *topodatapb.Tablet, v view, h vitesshealth.Status) []byte {
+func tabletRecord(in tabletInputs) []byte {
+	t, h := in.tablet, in.health
 	if t.GetKeyspace() == "" || t.GetType() == topodatapb.TabletType_UNKNOWN {
 		return nil
 	}
@@ -95,7 +125,7 @@ func tabletRecord(t *topodatapb.Tablet, v view, h vitesshealth.Status) []byte {
 	if ts := resp.GetPrimaryTermStartTimestamp(); h.Connected && ts > 0 {
 		term = later(term, time.Unix(ts, 0))
 	}
-	sh := v.shards[topology.ShardKey{Keyspace: t.GetKeyspace(), Shard: t.GetShard()}]
+	sh := in.shard
 	if aliasString(sh.GetPrimaryAlias()) == alias {
 		term = later(term, vtTime(sh.GetPrimaryTermStartTime()))
 	}
@@ -134,7 +164,7 @@ func tabletRecord(t *topodatapb.Tablet, v view, h vitesshealth.Status) []byte {
 		rec["primary_term_start"] = term.UTC().Format(time.RFC3339Nano)
 	}
 	if typ == topodatapb.TabletType_REPLICA {
-		switch v.keyspaces[t.GetKeyspace()].GetDurabilityPolicy() {
+		switch in.keyspace.GetDurabilityPolicy() {
 		case "semi_sync", "cross_cell":
 			rec["replication"] = topology.ReplicationSemiSync
 		case "none":

@@ -77,7 +77,8 @@ type Source struct {
 	roots   map[string]*rootStore // by prefix: global and cell roots
 	overlay *overlayStore
 	builder *topology.Builder
-	derived map[string][]byte // shardmesh records put into builder by the mapping
+	derived map[string][]byte     // shardmesh records put into builder by the mapping
+	memo    map[string]tabletMemo // by alias, from the last mapping
 	health  map[string]vitesshealth.Status
 	checker *vitesshealth.Checker
 	latest  *topology.Topology // the last build
