@@ -292,3 +292,20 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("tablet with another target: state %s, error %q; want NOT_SERVING naming both targets", w.State, w.HealthError)
 	}
 }
+
+// A cell created after the Source started is followed: its root is listed
+// and watched, and its tablets are routed.
+func TestFollowsNewCell(t *testing.T) {
+	e := newEnv(t)
+	e.vt.AddKeyspace("commerce", "", "0")
+	e.vt.StartTablet("zone1-0000000100", "commerce", "0", topodatapb.TabletType_PRIMARY, nil)
+	e.run(t)
+	e.pubs.wait(t, serving("zone1-0000000100"))
+
+	e.vt.AddCell("zone3", e.etcd.ClientAddr(), "/vitess/cells/zone3")
+	e.vt.StartTablet("zone3-0000000300", "commerce", "0", topodatapb.TabletType_REPLICA, nil)
+	topo := e.pubs.wait(t, serving("zone1-0000000100", "zone3-0000000300"))
+	if c := topo.Cells["zone3"]; c.Region != "zone3" || c.Zone != "zone3" {
+		t.Errorf("zone3 placed at %+v, want its own name as region and zone (no alias, no overlay)", c)
+	}
+}
