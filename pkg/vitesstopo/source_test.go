@@ -309,3 +309,27 @@ func TestFollowsNewCell(t *testing.T) {
 		t.Errorf("zone3 placed at %+v, want its own name as region and zone (no alias, no overlay)", c)
 	}
 }
+
+// While etcd is down the last Vitess records stay in force and health
+// changes still reach the topology, as vtgate keeps routing on health when
+// the topology service is unreachable.
+func TestHealthPublishesWhileEtcdIsDown(t *testing.T) {
+	e := newEnv(t)
+	e.vt.AddKeyspace("commerce", "", "0")
+	e.vt.StartTablet("zone1-0000000100", "commerce", "0", topodatapb.TabletType_PRIMARY, nil)
+	replica := e.vt.StartTablet("zone1-0000000101", "commerce", "0", topodatapb.TabletType_REPLICA, nil)
+	e.run(t)
+	e.pubs.wait(t, serving("zone1-0000000100", "zone1-0000000101"))
+
+	e.etcd.Close()
+	replica.Health.Set(func(r *querypb.StreamHealthResponse) { r.Serving = false })
+	e.pubs.wait(t, func(topo *topology.Topology) string {
+		if tb := tablet(topo, "zone1-0000000101"); tb == nil || tb.State != topology.StateNotServing {
+			return fmt.Sprintf("replica: %+v", tb)
+		}
+		if why := serving("zone1-0000000100")(topo); why != "" {
+			return why
+		}
+		return ""
+	})
+}
