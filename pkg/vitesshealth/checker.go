@@ -118,7 +118,7 @@ func (c *Checker) Set(targets map[string]string) {
 			continue
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		st := &stream{c: c, alias: alias, addr: addr, cancel: cancel}
+		st := &stream{c: c, alias: alias, addr: addr, ctx: ctx, cancel: cancel}
 		c.tablets[alias] = st
 		c.wg.Go(func() { st.run(ctx) })
 	}

@@ -21,6 +21,7 @@ type stream struct {
 	c      *Checker
 	alias  string
 	addr   string
+	ctx    context.Context // ends when Set drops the stream or Close runs
 	cancel context.CancelFunc
 
 	status Status
@@ -81,6 +82,16 @@ func (s *stream) once(ctx context.Context, client queryservicepb.QueryClient) (g
 	return got, err
 }
 
+// report hands a new status to OnChange unless the stream was dropped: a
+// stream replaced by Set (the tablet moved) must not overwrite the new
+// stream's reports.
+func (s *stream) report(st Status) {
+	s.status = st
+	if s.ctx.Err() == nil {
+		s.c.cfg.OnChange(s.alias, st)
+	}
+}
+
 // update applies a response and reports a change.
 func (s *stream) update(resp *querypb.StreamHealthResponse) {
 	old := s.status
@@ -94,8 +105,7 @@ func (s *stream) update(resp *querypb.StreamHealthResponse) {
 	if old.Connected && proto.Equal(old.Response, resp) {
 		return // vttablet repeats an unchanged state periodically
 	}
-	s.status = next
-	s.c.cfg.OnChange(s.alias, next)
+	s.report(next)
 }
 
 // fail marks the tablet disconnected and reports it.
@@ -106,6 +116,5 @@ func (s *stream) fail(err error) {
 	if !s.status.Connected && s.status.Err == err.Error() {
 		return
 	}
-	s.status = Status{Err: err.Error()}
-	s.c.cfg.OnChange(s.alias, s.status)
+	s.report(Status{Err: err.Error()})
 }
