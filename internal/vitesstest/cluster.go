@@ -143,6 +143,30 @@ func (c *Cluster) setShardPrimary(ctx context.Context, keyspace, shard string, a
 	c.must(fmt.Sprintf("set primary of %s/%s", keyspace, shard), err)
 }
 
+// Restart stops the tablet's server and starts it again on a new port
+// with the same backend and health, then rewrites the tablet's port_map in
+// the topology, as a vttablet restarted elsewhere re-registers itself.
+func (c *Cluster) Restart(tb *Tablet) {
+	c.t.Helper()
+	tb.srv.Stop()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	c.must("listen", err)
+	port := lis.Addr().(*net.TCPAddr).Port
+	tb.Backend.Port = uint32(port)
+	tb.srv = grpc.NewServer()
+	testgrpc.RegisterTestServiceServer(tb.srv, tb.Backend)
+	queryservicepb.RegisterQueryServer(tb.srv, tb.Health)
+	go func() { _ = tb.srv.Serve(lis) }()
+	c.t.Cleanup(tb.srv.Stop)
+	ctx, cancel := c.ctx()
+	defer cancel()
+	_, err = c.TS.UpdateTabletFields(ctx, tb.Alias, func(t *topodatapb.Tablet) error {
+		t.PortMap = map[string]int32{"grpc": int32(port), "vt": int32(port)}
+		return nil
+	})
+	c.must("update tablet "+tb.AliasString(), err)
+}
+
 // SetType changes a tablet's type in the topology, and, with term, its
 // primary term start.
 func (c *Cluster) SetType(tb *Tablet, typ topodatapb.TabletType, term time.Time) {

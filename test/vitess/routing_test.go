@@ -89,3 +89,19 @@ func TestKeyspaceRoutingRules(t *testing.T) {
 	}
 	routesTo(t, c, []string{"zone1-0000000501"}, toPrimary...)
 }
+
+// A tablet restarted on another port is followed: its health stream moves
+// to the new address and traffic follows it there.
+func TestTabletRestartedOnNewPort(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial(inR2A, "commerce")
+	reads := hdr(toReplica, []string{"x-shard", "-80"})
+	tb := e.tablets["zone3-0000000301"]
+	routesTo(t, c, []string{tb.AliasString()}, reads...)
+	opened := tb.Health.Opened()
+	e.vt.Restart(tb)
+	routesTo(t, c, []string{tb.AliasString()}, reads...)
+	if tb.Health.Opened() <= opened {
+		t.Errorf("no health stream was opened to the new port")
+	}
+}
