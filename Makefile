@@ -7,7 +7,7 @@ XDS_ADDR  ?= 127.0.0.1:18000
 ADMIN_ADDR?= 127.0.0.1:18001
 DATA_DIR  ?= .shardmesh-data
 
-.PHONY: all build run test vet fmt clean bench demo demo-mariadb deps
+.PHONY: all build run test vet fmt clean bench demo demo-mariadb demo-vitess deps
 
 all: build
 
@@ -43,6 +43,11 @@ demo:
 # switchover by hand and a drain, about 40 seconds.
 demo-mariadb: deps
 	$(GO) run ./examples/demo-mariadb -step 4s
+
+# The same story on a Vitess cluster (docs/vitess.md): xds-server
+# --source=vitess, a Vitess topology and the tablets' health streams.
+demo-vitess:
+	$(GO) run ./examples/demo -duration 60s -source vitess
 
 # The full benchmark (docs/performance.md): 20k tablets, 1000 xDS streams,
 # shardmesh against bare go-control-plane and the etcd floor. `make test`

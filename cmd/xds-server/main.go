@@ -4,7 +4,9 @@
 //	xds-server --etcd-endpoints=a,b --etcd-prefix=/shardmesh/ --xds-addr=:18000 --admin-addr=:18001
 //
 // Without --etcd-endpoints it runs an embedded etcd (see --embedded-etcd-addr,
-// --etcd-data-dir), optionally seeded from --seed FILE.
+// --etcd-data-dir), optionally seeded from --seed FILE. With --source=vitess
+// it reads a Vitess cluster's own topology under --vitess-topo-root and its
+// tablets' health streams instead of shardmesh tablet records.
 package main
 
 import (
@@ -65,6 +67,9 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", ":18001", "admin HTTP listen address (/healthz, /readyz, /debug/...); empty disables")
 	fs.DurationVar(&cfg.HoldOff, "batch-holdoff", 5*time.Millisecond, "quiet time that ends a burst of topology changes")
 	fs.DurationVar(&cfg.MaxDelay, "batch-max-delay", 50*time.Millisecond, "longest a topology change waits for its burst to end")
+	fs.StringVar(&cfg.Source, "source", app.SourceShardmesh, "topology source: shardmesh (records under --etcd-prefix) or vitess (a Vitess topology and its tablets' health streams; see docs/vitess.md)")
+	fs.StringVar(&cfg.Vitess.GlobalRoot, "vitess-topo-root", "/vitess/global", "with --source=vitess: the Vitess global topology root in etcd (vtctld --topo-global-root)")
+	fs.DurationVar(&cfg.Vitess.HealthTimeout, "vitess-health-timeout", time.Minute, "with --source=vitess: a tablet whose health stream is silent this long is not routed")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&cfg.XDSTLS.Cert, "tls-cert", "", "xDS server certificate (PEM); enables TLS")
 	fs.StringVar(&cfg.XDSTLS.Key, "tls-key", "", "xDS server private key (PEM)")
@@ -86,6 +91,9 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	}
 	if cfg.HoldOff <= 0 || cfg.MaxDelay < cfg.HoldOff {
 		return cfg, 0, fmt.Errorf("--batch-holdoff must be > 0 and at most --batch-max-delay (got %v, %v)", cfg.HoldOff, cfg.MaxDelay)
+	}
+	if cfg.Source != app.SourceShardmesh && cfg.Source != app.SourceVitess {
+		return cfg, 0, fmt.Errorf("--source: %q is not shardmesh or vitess", cfg.Source)
 	}
 	if cfg.EtcdPassword == "" {
 		cfg.EtcdPassword = os.Getenv("SHARDMESH_ETCD_PASSWORD")

@@ -33,3 +33,21 @@ func TestDemoShort(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoVitessShort runs the Vitess story in 10 seconds with the same
+// checks: the scenes are driven by health streams and a Vitess topology.
+func TestDemoVitessShort(t *testing.T) {
+	var out bytes.Buffer
+	sum, err := runVitess(context.Background(), 10*time.Second, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sum.checkVitess(); err != nil {
+		t.Errorf("%v\n%+v\n%s", err, sum, out.String())
+	}
+	for _, want := range []string{"health streams report serving=false", "PlannedReparentShard commerce/-80", "roll the drain back", "done"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}

@@ -8,7 +8,12 @@
 // brings the zone back, reparents back as az-rank then advises, and drains
 // a cell gradually, then undoes the drain.
 //
-//	go run ./examples/demo [-duration 60s]
+// With -source vitess the same story runs on a Vitess cluster: xds-server
+// --source=vitess reads a Vitess topology (written with Vitess's own topo
+// library) and the tablets' StreamHealth streams; zone1 fails in the health
+// streams and the reparent is a PlannedReparentShard.
+//
+//	go run ./examples/demo [-duration 60s] [-source vitess]
 package main
 
 import (
@@ -22,15 +27,25 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 60*time.Second, "how long the demo runs; the script scales with it")
+	source := flag.String("source", "shardmesh", "shardmesh (tablet agents write shardmesh records) or vitess (a Vitess topology and health streams)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sum, err := run(ctx, *duration, os.Stdout)
+	play, check := run, summary.check
+	switch *source {
+	case "shardmesh":
+	case "vitess":
+		play, check = runVitess, summary.checkVitess
+	default:
+		fmt.Fprintf(os.Stderr, "demo: -source: %q is not shardmesh or vitess\n", *source)
+		os.Exit(2)
+	}
+	sum, err := play(ctx, *duration, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
-	if err := sum.check(); err != nil {
+	if err := check(sum); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}

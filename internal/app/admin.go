@@ -35,7 +35,7 @@ func (a *App) adminHandler() http.Handler {
 		writeJSON(w, topologyView(a.Cache.Topology()))
 	})
 	mux.HandleFunc("GET /debug/source", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, sourceView(a.Watcher.Health()))
+		writeJSON(w, sourceView(a.SourceHealth()))
 	})
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.HandleFunc("GET /debug/config", a.debugConfig)

@@ -21,6 +21,7 @@ import (
 	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/topowatch"
+	"github.com/shardmesh/shardmesh/pkg/vitesstopo"
 	"github.com/shardmesh/shardmesh/pkg/xdscache"
 	"github.com/shardmesh/shardmesh/pkg/xdsserver"
 )
@@ -45,6 +46,11 @@ type Config struct {
 	EtcdUsername string
 	EtcdPassword string
 
+	// Source is where the topology comes from: SourceShardmesh (default,
+	// records under EtcdPrefix) or SourceVitess (see Vitess).
+	Source string
+	Vitess VitessConfig
+
 	HoldOff  time.Duration // topology batching hold-off
 	MaxDelay time.Duration // topology batching maximum delay
 
@@ -58,7 +64,8 @@ type App struct {
 	Etcd    *embedetcd.Server // nil with external etcd
 	Client  *clientv3.Client
 	Cache   *xdscache.Cache
-	Watcher *topowatch.Watcher
+	Watcher *topowatch.Watcher // nil with the Vitess source
+	Vitess  *vitesstopo.Source // nil with the shardmesh source
 	Server  *xdsserver.Server
 	Metrics *metrics.Metrics
 
@@ -114,14 +121,19 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return a.Cache.PublishedAt(group, typeURL, version)
 	})
 	a.Cache = xdscache.NewCache(xdscache.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: a.Metrics.OnBuild})
-	a.Watcher = topowatch.New(topowatch.Config{
-		Client: a.Client, Prefix: cfg.EtcdPrefix, HoldOff: cfg.HoldOff, MaxDelay: cfg.MaxDelay,
-		Clock: cfg.Clock, Logger: cfg.Logger, OnHealth: a.Metrics.OnHealth,
-	}, topowatch.ObserverFunc(func(t *topology.Topology) {
+	obs := topowatch.ObserverFunc(func(t *topology.Topology) {
 		a.Metrics.OnTopology(t)
 		a.Cache.OnTopology(t)
 		once.Do(func() { close(a.synced) })
-	}))
+	})
+	if cfg.Source == SourceVitess {
+		a.Vitess = newVitessSource(cfg, a.Client, a.Metrics.OnHealth, obs)
+	} else {
+		a.Watcher = topowatch.New(topowatch.Config{
+			Client: a.Client, Prefix: cfg.EtcdPrefix, HoldOff: cfg.HoldOff, MaxDelay: cfg.MaxDelay,
+			Clock: cfg.Clock, Logger: cfg.Logger, OnHealth: a.Metrics.OnHealth,
+		}, obs)
+	}
 
 	grpcOpts := cfg.GRPCOptions
 	if cfg.XDSTLS.enabled() {
@@ -154,7 +166,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.goRun(func() { _ = a.Server.Serve(xlis) })
-	a.goRun(func() { _ = a.Watcher.Run(runCtx) })
+	a.goRun(func() { _ = a.runSource(runCtx) })
 	a.goRun(func() { _ = a.Cache.RunPhaseTimer(runCtx, cfg.Clock) })
 	a.log.Info("xds-server listening", "xds", a.XDSAddr.String(), "admin", cfg.AdminAddr, "etcd_prefix", cfg.EtcdPrefix)
 	return a, nil

@@ -67,6 +67,8 @@ type Config struct {
 	// (for metrics), one call at a time, from Run's goroutines. It must not
 	// block; it may call Watcher.Health.
 	OnHealth func(Health)
+	// Store receives the records; nil is a new topology.Builder.
+	Store Store
 }
 
 // Observer receives each new topology.
@@ -100,7 +102,7 @@ type Watcher struct {
 	prefix string
 
 	// Used only by Run's goroutine.
-	builder *topology.Builder
+	builder Store
 	rev     int64 // the revision the builder reflects
 	batch   batcher
 	retry   backoff
@@ -153,6 +155,9 @@ func New(cfg Config, obs Observer) *Watcher {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Store == nil {
+		cfg.Store = topology.NewBuilder()
+	}
 	return &Watcher{
 		cfg:     cfg,
 		obs:     obs,
@@ -160,7 +165,7 @@ func New(cfg Config, obs Observer) *Watcher {
 		clock:   cfg.Clock,
 		log:     cfg.Logger.With("etcd_prefix", cfg.Prefix),
 		prefix:  cfg.Prefix,
-		builder: topology.NewBuilder(),
+		builder: cfg.Store,
 		batch:   batcher{clock: cfg.Clock, holdOff: cfg.HoldOff, maxDelay: cfg.MaxDelay},
 		retry:   backoff{clock: cfg.Clock, min: min(minBackoff, cfg.MaxBackoff), max: cfg.MaxBackoff},
 		relist:  make(chan struct{}, 1),
