@@ -1,11 +1,10 @@
 package snapshot
 
 import (
-	"strings"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -14,17 +13,25 @@ import (
 const TenantMetadataKey = "tenant"
 
 // NodeGroup is the set of nodes that receive one snapshot: same locality,
-// same tenant, same client kind.
+// same tenant, same client kind, same encoding.
 type NodeGroup struct {
 	Region string
 	Zone   string
 	Tenant string
 	Kind   weights.ClientKind
+	// Encoding is how resources are written for the group's clients
+	// (package clients); "" is clients.Current.
+	Encoding clients.Encoding
 }
 
-// ID is the group's cache key, "<kind>/<region>/<zone>/<tenant>".
+// ID is the group's cache key, "<kind>/<region>/<zone>/<tenant>", the kind
+// followed by "+legacy" for the legacy encoding.
 func (g NodeGroup) ID() string {
-	return string(g.Kind) + "/" + g.Region + "/" + g.Zone + "/" + g.Tenant
+	kind := string(g.Kind)
+	if g.Encoding == clients.Legacy {
+		kind += "+" + string(clients.Legacy)
+	}
+	return kind + "/" + g.Region + "/" + g.Zone + "/" + g.Tenant
 }
 
 // Locality is the group's client locality.
@@ -32,12 +39,13 @@ func (g NodeGroup) Locality() weights.Locality {
 	return weights.Locality{Region: g.Region, Zone: g.Zone}
 }
 
-// GroupOf returns the group of a node from its locality, user agent and
-// metadata tenant. Nodes whose user agent names gRPC (grpc-go, grpc-node-js,
-// grpc-java, ...) are proxyless gRPC clients; all others are treated as Envoy.
+// GroupOf returns the group of a node from its locality, what it announces
+// (clients.Classify: proxyless gRPC families are KindGRPC, all others are
+// treated as Envoy; the encoding is the client's) and its metadata tenant.
 func GroupOf(node *corev3.Node) NodeGroup {
-	g := NodeGroup{Kind: weights.KindEnvoy}
-	if strings.Contains(strings.ToLower(node.GetUserAgentName()), "grpc") {
+	c := clients.Classify(node)
+	g := NodeGroup{Kind: weights.KindEnvoy, Encoding: c.Encoding}
+	if c.Family.Proxyless() {
 		g.Kind = weights.KindGRPC
 	}
 	if l := node.GetLocality(); l != nil {

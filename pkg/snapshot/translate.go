@@ -11,6 +11,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
@@ -33,6 +34,7 @@ type assignmentKey struct {
 type routeKey struct {
 	keyspace *topology.Keyspace
 	plan     string // routePlan.key(): shards, redirects and their weights
+	encoding clients.Encoding
 }
 
 // Translator turns a topology into per-group snapshots, memoizing every
@@ -237,8 +239,8 @@ func (t *Translator) keyspace(set *resourceSet, topo *topology.Topology, ks *top
 		}
 		set.add(resourcev3.ScopedRouteType, ks.Name, sc)
 	}
-	r, err := t.routes.get(routeKey{ks, plan.key()}, func() types.Resource {
-		return makeRouteConfig(ks, plan)
+	r, err := t.routes.get(routeKey{ks, plan.key(), g.Encoding}, func() types.Resource {
+		return makeRouteConfig(ks, plan, g.Encoding)
 	})
 	if err != nil {
 		return err

@@ -5,21 +5,11 @@ package e2e
 // routes grpc-go, so these tests mirror the grpc-go ones.
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"os/exec"
-	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"google.golang.org/grpc/codes"
 
 	"github.com/shardmesh/shardmesh/internal/xdstest"
 	"github.com/shardmesh/shardmesh/pkg/weights"
@@ -28,152 +18,19 @@ import (
 // nodeDir is test/node, relative to this package's directory (go test's cwd).
 const nodeDir = "../node"
 
-// nodeClient is a grpc-js-xds client of one keyspace in its own node
-// process, which makes the calls the test asks for.
-type nodeClient struct {
-	stdin    io.Writer
-	lines    <-chan []byte // stdout, one answer per line; closed when the process exits
-	stderr   *lockedBuffer
-	backends xdstest.Backends
-}
-
-// nodeAnswer is client.js's answer to one command.
-type nodeAnswer struct {
-	Peers []struct {
-		Peer     string `json:"peer"`
-		ServerID string `json:"server_id"`
-	} `json:"peers"`
-	Errors []struct {
-		Code    codes.Code `json:"code"`
-		Details string     `json:"details"`
-	} `json:"errors"`
-}
-
 // dialNode starts a grpc-js-xds client of xds:///<keyspace> with the node's
 // identity; the process is killed when the test ends. Missing Node
 // dependencies fail the test: they are part of the suite.
-func (e *env) dialNode(n xdstest.Node, keyspace string) *nodeClient {
-	t := e.t
-	t.Helper()
+func (e *env) dialNode(n xdstest.Node, keyspace string) *procClient {
+	e.t.Helper()
 	if _, err := os.Stat(nodeDir + "/node_modules/@grpc/grpc-js-xds"); err != nil {
-		t.Fatalf("grpc-js-xds is not installed (%v): run `npm ci --prefix test/node` (make test does)", err)
+		e.t.Fatalf("grpc-js-xds is not installed (%v): run `npm ci --prefix test/node` (make test does)", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "node", nodeDir+"/client.js", keyspace)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GRPC_XDS_BOOTSTRAP") { // GRPC_XDS_BOOTSTRAP would win over ours
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "GRPC_XDS_BOOTSTRAP_CONFIG="+string(xdstest.Bootstrap(e.app.XDSAddr.String(), n)))
-	c := &nodeClient{stderr: &lockedBuffer{}, backends: e.backends}
-	cmd.Stderr = c.stderr
-	cmd.WaitDelay = 5 * time.Second
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start node client (is node installed?): %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() && c.stderr.Len() > 0 {
-			t.Logf("node client %s (%s) stderr:\n%s", n.ID, keyspace, c.stderr)
-		}
-	})
-	lines := make(chan []byte)
-	go func() {
-		defer close(lines)
-		r := bufio.NewReader(stdout)
-		for {
-			line, err := r.ReadBytes('\n')
-			if err != nil {
-				return
-			}
-			lines <- line
-		}
-	}()
-	c.stdin, c.lines = stdin, lines
-	return c
-}
-
-// Count makes n calls with the given header pairs (name, value, ...) and
-// returns how many each tablet served, failures counted under their status
-// code as xdstest.Client.Count does. A broken driver fails t.
-func (c *nodeClient) Count(t testing.TB, n int, headers ...string) xdstest.Counts {
-	t.Helper()
-	hs := map[string]string{}
-	for i := 0; i+1 < len(headers); i += 2 {
-		hs[headers[i]] = headers[i+1]
-	}
-	cmd, err := json.Marshal(map[string]any{"n": n, "headers": hs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.stdin.Write(append(cmd, '\n')); err != nil {
-		t.Fatalf("node client: write command: %v\nstderr:\n%s", err, c.stderr)
-	}
-	var line []byte
-	select {
-	case l, ok := <-c.lines:
-		if !ok {
-			t.Fatalf("node client exited; stderr:\n%s", c.stderr)
-		}
-		line = l
-	case <-time.After(time.Duration(n)*2*time.Second + 10*time.Second): // each call has a 2 s deadline
-		t.Fatalf("node client: no answer to %s; stderr:\n%s", cmd, c.stderr)
-	}
-	var a nodeAnswer
-	if err := json.Unmarshal(line, &a); err != nil {
-		t.Fatalf("node client: answer %q: %v", line, err)
-	}
-	counts := xdstest.Counts{}
-	for _, p := range a.Peers {
-		alias := c.backends.ByAddr(p.Peer)
-		if alias == "" || alias != p.ServerID {
-			t.Fatalf("node client: peer %q is tablet %q but the server says %q", p.Peer, alias, p.ServerID)
-		}
-		counts[alias]++
-	}
-	for _, e := range a.Errors {
-		counts[e.Code.String()]++
-	}
-	return counts
-}
-
-// lockedBuffer collects a process's stderr while tests read it.
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	return e.dialProcess(n, keyspace, "grpc-js", "node", nodeDir+"/client.js", keyspace)
 }
 
 // nodeRoutesTo waits until every one of 20 calls goes to one of want.
-func nodeRoutesTo(t *testing.T, c *nodeClient, want []string, headers ...string) {
+func nodeRoutesTo(t *testing.T, c *procClient, want []string, headers ...string) {
 	t.Helper()
 	xdstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := c.Count(t, 20, headers...)
@@ -248,7 +105,7 @@ func TestNodeProportionalSpillMatchesEnvoy(t *testing.T) {
 // nodeCounter is a grpc-js client as a counter, for matchesEnvoy.
 type nodeCounter struct {
 	t *testing.T
-	c *nodeClient
+	c *procClient
 }
 
 func (n nodeCounter) Count(calls int, headers ...string) xdstest.Counts {
