@@ -170,3 +170,14 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// procCounter is a client process as a counter (split_test.go).
+type procCounter struct {
+	t *testing.T
+	c *procClient
+}
+
+// Count implements counter.
+func (p procCounter) Count(calls int, headers ...string) xdstest.Counts {
+	return p.c.Count(p.t, calls, headers...)
+}
