@@ -38,6 +38,8 @@ var families = []family{
 	{"grpc-go", func(e *env, n xdstest.Node, ks string) counter { return e.dial(n, ks) }, xdstest.Unavailable},
 	{"grpc-js", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialNode(n, ks)} }, xdstest.Unavailable},
 	{"grpc-core", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialCCore(n, ks)} }, codes.Internal.String()},
+	{"grpc-go-1.55", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialOldGo(n, ks)} }, xdstest.Unavailable},
+	{"grpc-js-1.10", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialOldNode(n, ks)} }, xdstest.Unavailable},
 }
 
 // paritySteps are the scenarios of the parity table, by name.
