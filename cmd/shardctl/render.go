@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/shardmesh/shardmesh/internal/ops"
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
@@ -21,17 +22,23 @@ func runRender(ctx context.Context, e env, args []string) error {
 	fs := subflags("render", e.stdout)
 	var g snapshot.NodeGroup
 	kind := fs.String("kind", "grpc", "grpc or envoy")
+	encoding := fs.String("encoding", "current", "current or legacy (docs/clients.md)")
 	fs.StringVar(&g.Region, "region", "", "node locality region")
 	fs.StringVar(&g.Zone, "zone", "", "node locality zone")
 	fs.StringVar(&g.Tenant, "tenant", "", "node tenant")
 	if pos, err := parseSub(fs, args); err != nil || len(pos) > 0 {
-		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy]", ops.ErrUsage)
+		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy] [--encoding current|legacy]", ops.ErrUsage)
 	}
 	switch g.Kind = weights.ClientKind(*kind); g.Kind {
 	case weights.KindGRPC, weights.KindEnvoy:
 	default:
 		return fmt.Errorf("%w: --kind %q: want grpc or envoy", ops.ErrUsage, *kind)
 	}
+	enc, err := clients.ParseEncoding(*encoding)
+	if err != nil {
+		return fmt.Errorf("%w: --encoding: %w", ops.ErrUsage, err)
+	}
+	g.Encoding = enc
 	topo, err := e.store.Load(ctx)
 	if err != nil {
 		return err

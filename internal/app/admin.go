@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/snapshot"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
@@ -44,8 +45,8 @@ func (a *App) adminHandler() http.Handler {
 }
 
 // debugConfig renders the resources a node with the query's region, zone,
-// tenant and kind (grpc or envoy) receives: the same translation the
-// server runs, without connecting.
+// tenant, kind (grpc or envoy) and encoding (current or legacy) receives:
+// the same translation the server runs, without connecting.
 func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	g := snapshot.NodeGroup{Region: q.Get("region"), Zone: q.Get("zone"), Tenant: q.Get("tenant"), Kind: weights.ClientKind(q.Get("kind"))}
@@ -57,6 +58,12 @@ func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "kind: want grpc or envoy", http.StatusBadRequest)
 		return
 	}
+	enc, err := clients.ParseEncoding(q.Get("encoding"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	g.Encoding = enc
 	topo := a.Cache.Topology()
 	if topo == nil {
 		http.Error(w, "no topology yet", http.StatusServiceUnavailable)

@@ -50,6 +50,17 @@ const (
 	Legacy Encoding = "legacy"
 )
 
+// ParseEncoding reads an encoding's name; "" is Current.
+func ParseEncoding(s string) (Encoding, error) {
+	switch e := Encoding(s); e {
+	case "":
+		return Current, nil
+	case Current, Legacy:
+		return e, nil
+	}
+	return "", fmt.Errorf("encoding %q: want %s or %s", s, Current, Legacy)
+}
+
 // FeatureNoOverprovisioning is the client feature every proxyless gRPC
 // client announces: it ignores the overprovisioning factor.
 const FeatureNoOverprovisioning = "envoy.lb.does_not_support_overprovisioning"

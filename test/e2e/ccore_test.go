@@ -8,8 +8,13 @@ package e2e
 import (
 	"os"
 	"os/exec"
+	"testing"
+
+	"google.golang.org/grpc"
 
 	"github.com/shardmesh/shardmesh/internal/xdstest"
+	"github.com/shardmesh/shardmesh/pkg/clients"
+	"github.com/shardmesh/shardmesh/pkg/xdsserver"
 )
 
 // pythonDir is test/python, relative to this package's directory.
@@ -32,4 +37,39 @@ func (e *env) dialCCore(n xdstest.Node, keyspace string) *procClient {
 		e.t.Fatal(err)
 	}
 	return e.dialProcess(n, keyspace, "c-core", debianPython, "-u", pythonDir+"/client.py", keyspace)
+}
+
+// TestEachClientGetsItsEncoding: a C-core 1.51 client and a current
+// grpc-go client in the same zone are told apart by what they announce,
+// get different node groups (legacy and current encoding), both route, and
+// /debug/nodes shows each one's family, release and encoding.
+func TestEachClientGetsItsEncoding(t *testing.T) {
+	e := newEnv(t)
+	goNode, coreNode := inR1A, inR1A
+	goNode.ID, coreNode.ID = "app-go", "app-core"
+	eventuallyOnly(t, e.dial(goNode, "commerce"), one("zone1-0000000101"), "x-shard", "-80")
+	eventuallyOnly(t, procCounter{t, e.dialCCore(coreNode, "commerce")}, one("zone1-0000000101"), "x-shard", "-80")
+	want := map[string]struct {
+		group  string
+		client clients.Client
+	}{
+		"app-go":   {"grpc/r1/r1a/", clients.Client{Family: clients.GRPCGo, Version: grpc.Version, Encoding: clients.Current}},
+		"app-core": {"grpc+legacy/r1/r1a/", clients.Client{Family: clients.GRPCCore, Version: "1.51.1", Encoding: clients.Legacy}},
+	}
+	var nodes []xdsserver.NodeStatus
+	e.admin("/debug/nodes", &nodes)
+	seen := 0
+	for _, n := range nodes {
+		w, ok := want[n.NodeID]
+		if !ok {
+			continue
+		}
+		seen++
+		if n.Group != w.group || n.Client != w.client {
+			t.Errorf("/debug/nodes: %s is in group %q as %v, want group %q as %v", n.NodeID, n.Group, n.Client, w.group, w.client)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("/debug/nodes lists %d of the 2 clients: %+v", seen, nodes)
+	}
 }
