@@ -52,6 +52,7 @@ var paritySteps = []struct {
 	{"proportional spill matches Envoy", paritySpill},
 	{"read-after-write never reaches an async replica", parityReadAfterWrite},
 	{"reparent to the newest term", parityReparent},
+	{"writes retried through a reparent", parityRetries},
 	{"slow-start ramp matches Envoy", parityRamp},
 	{"UNAVAILABLE when nothing is safe", parityNothingSafe},
 }
@@ -145,6 +146,31 @@ func parityReparent(t *testing.T, e *env, f family) {
 	waitConverged(t, e, inR1A)
 	if got := c.Count(50, "x-shard", "-80"); !got.Only("zone2-0000000201") {
 		t.Errorf("after the old primary claimed SERVING, writes went to %v, want all to zone2-0000000201", got)
+	}
+}
+
+// parityRetries: a write that starts while the shard has no primary is
+// retried (the route's retry policy) until the new primary appears, and
+// succeeds. The client has ACKed the empty primary cluster before the
+// calls start, and the new primary is written right after: the calls start
+// well before it can reach them (an etcd write, a batch and a push away).
+func parityRetries(t *testing.T, e *env, f family) {
+	// Back-off from 100 ms to 750 ms: four retries fit in a call's 2 s.
+	e.put("keyspaces/commerce", `{"lag":{"degraded":"5s","max":"30s","min_serving":1},"buffer_window":"1500ms"}`)
+	c := f.dial(e, inR1A, "commerce")
+	eventuallyOnly(t, c, one("zone1-0000000101"), "x-shard", "-80")
+	e.update("zone1-0000000101", map[string]any{"state": "NOT_SERVING"})
+	waitConverged(t, e, inR1A)
+	done := make(chan xdstest.Counts, 1)
+	go func() { done <- c.Count(3, "x-shard", "-80") }()
+	e.update("zone2-0000000201", map[string]any{"type": "primary", "primary_term_start": "2026-11-24T09:00:00Z"})
+	select {
+	case got := <-done:
+		if !got.Only("zone2-0000000201") {
+			t.Errorf("writes started while the shard had no primary went to %v, want all retried onto zone2-0000000201", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the writes never returned")
 	}
 }
 
