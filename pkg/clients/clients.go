@@ -41,8 +41,8 @@ func (f Family) Proxyless() bool {
 type Encoding string
 
 const (
-	// Current writes header matchers with string_match (gRFC A63, Envoy
-	// 1.19 on): Envoy and gRPC releases from 2023 on.
+	// Current writes header matchers with string_match (Envoy's v3 API;
+	// gRPC from gRFC A63 on): Envoy and gRPC releases from mid-2023 on.
 	Current Encoding = "current"
 	// Legacy writes header matchers with exact_match and
 	// safe_regex_match, which every gRPC release reads and Envoy loads
