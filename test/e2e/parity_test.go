@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/shardmesh/shardmesh/internal/xdstest"
+	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -50,6 +51,7 @@ var paritySteps = []struct {
 	{"routing by x-shard, x-keyspace-id and x-tablet-type", parityRouting},
 	{"zone → region → other region and back", parityFailover},
 	{"proportional spill matches Envoy", paritySpill},
+	{"a DEGRADED replica keeps its reduced share", parityDegraded},
 	{"read-after-write never reaches an async replica", parityReadAfterWrite},
 	{"reparent to the newest term", parityReparent},
 	{"writes retried through a reparent", parityRetries},
@@ -113,6 +115,24 @@ func paritySpill(t *testing.T, e *env, f family) {
 	}
 	got := oneSample(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
 	t.Logf("%s: one of two local replicas down: measured %v, Envoy's formula %v", f.name, got, want)
+}
+
+// parityDegraded: a replica lagging between lag.degraded and lag.max is
+// DEGRADED: it keeps serving at a weight reduced with its lag, which gRPC
+// groups receive as its locality's share (docs/routing.md).
+func parityDegraded(t *testing.T, e *env, f family) {
+	c := f.dial(e, inR1A, "orders")
+	replica := []string{"x-tablet-type", "replica"}
+	eventuallyOnly(t, c, []string{"zone1-0000000401", "zone1-0000000402"}, replica...)
+	e.update("zone1-0000000402", map[string]any{"replication_lag_seconds": 20}) // orders: degraded 10s, max 30s
+	waitConverged(t, e, inR1A)
+	want := servedSplit(t, e, inR1A, "orders", "0", weights.ClassReplica)
+	if share := want["zone1-0000000402"]; share <= 0.05 || share >= 0.45 {
+		t.Fatalf("the lagging replica's share is %.3f (%v), want a reduced one, between 5%% and 45%%", share, want)
+	}
+	got := c.Count(splitCalls, replica...)
+	checkSplit(t, got, want)
+	t.Logf("%s: zone1-0000000402 DEGRADED: measured %v, served shares %v", f.name, got, want)
 }
 
 func parityReadAfterWrite(t *testing.T, e *env, f family) {
@@ -284,6 +304,38 @@ func oneSample(t *testing.T, e *env, c counter, n xdstest.Node, keyspace, shard 
 	waitConverged(t, e, n)
 	want := envoySplit(t, e, n, keyspace, shard, class)
 	got := c.Count(splitCalls, headers...)
+	checkSplit(t, got, want)
+	return got
+}
+
+// servedSplit is the traffic split a gRPC node group in the client's
+// locality is served: its priority-0 locality weights, one tablet each.
+func servedSplit(t *testing.T, e *env, n xdstest.Node, keyspace, shard string, class weights.Class) map[string]float64 {
+	t.Helper()
+	topo := e.app.Cache.Topology()
+	s := topo.Shards[topology.ShardKey{Keyspace: keyspace, Shard: shard}]
+	if s == nil {
+		t.Fatalf("no shard %s/%s at revision %d", keyspace, shard, topo.Revision)
+	}
+	a := weights.Assign(weights.Request{Topology: topo, Shard: s, Class: class, Kind: weights.KindGRPC,
+		Client: weights.Locality{Region: n.Region, Zone: n.Zone}, Now: time.Now()})
+	out, total := map[string]float64{}, 0.0
+	for _, l := range a.Localities {
+		if l.Priority == 0 {
+			out[l.Endpoints[0].Alias] = float64(l.Weight)
+			total += float64(l.Weight)
+		}
+	}
+	for a := range out {
+		out[a] /= total
+	}
+	return out
+}
+
+// checkSplit checks a sample against a split within splitTolerance points
+// for every tablet.
+func checkSplit(t *testing.T, got xdstest.Counts, want map[string]float64) {
+	t.Helper()
 	aliases := map[string]bool{}
 	for a := range want {
 		aliases[a] = true
@@ -293,8 +345,7 @@ func oneSample(t *testing.T, e *env, c counter, n xdstest.Node, keyspace, shard 
 	}
 	for a := range aliases {
 		if measured := 100 * float64(got[a]) / float64(got.Total()); math.Abs(measured-100*want[a]) > splitTolerance {
-			t.Errorf("%s: measured %.1f%%, Envoy's formula %.1f%% (calls %v, formula %v)", a, measured, 100*want[a], got, want)
+			t.Errorf("%s: measured %.1f%%, want %.1f%% (calls %v, split %v)", a, measured, 100*want[a], got, want)
 		}
 	}
-	return got
 }
