@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"testing"
 
 	"github.com/shardmesh/shardmesh/internal/xdstest"
 )
@@ -21,11 +22,22 @@ const (
 	oldNodeDir = "../node-1.10"
 )
 
+// oldGo is the grpc-go v1.55.0 client binary, built at most once per test
+// binary into dir, which TestMain removes.
 var oldGo struct {
 	once sync.Once
+	dir  string
 	bin  string
 	err  error
 	out  []byte
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if oldGo.dir != "" {
+		os.RemoveAll(oldGo.dir)
+	}
+	os.Exit(code)
 }
 
 // dialOldGo starts the grpc-go v1.55.0 client (built once per test binary
@@ -33,12 +45,11 @@ var oldGo struct {
 func (e *env) dialOldGo(n xdstest.Node, keyspace string) *procClient {
 	e.t.Helper()
 	oldGo.once.Do(func() {
-		dir, err := os.MkdirTemp("", "grpcgo-old")
-		if err != nil {
-			oldGo.err = err
+		oldGo.dir, oldGo.err = os.MkdirTemp("", "grpcgo-old")
+		if oldGo.err != nil {
 			return
 		}
-		oldGo.bin = filepath.Join(dir, "grpcgo-old")
+		oldGo.bin = filepath.Join(oldGo.dir, "grpcgo-old")
 		cmd := exec.Command("go", "build", "-o", oldGo.bin, ".")
 		cmd.Dir = oldGoDir
 		oldGo.out, oldGo.err = cmd.CombinedOutput()
