@@ -22,12 +22,12 @@ func runRender(ctx context.Context, e env, args []string) error {
 	fs := subflags("render", e.stdout)
 	var g snapshot.NodeGroup
 	kind := fs.String("kind", "grpc", "grpc or envoy")
-	encoding := fs.String("encoding", "current", "current or legacy (docs/clients.md)")
+	encoding := fs.String("encoding", "current", "current, legacy or legacy-core (docs/clients.md)")
 	fs.StringVar(&g.Region, "region", "", "node locality region")
 	fs.StringVar(&g.Zone, "zone", "", "node locality zone")
 	fs.StringVar(&g.Tenant, "tenant", "", "node tenant")
 	if pos, err := parseSub(fs, args); err != nil || len(pos) > 0 {
-		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy] [--encoding current|legacy]", ops.ErrUsage)
+		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy] [--encoding current|legacy|legacy-core]", ops.ErrUsage)
 	}
 	switch g.Kind = weights.ClientKind(*kind); g.Kind {
 	case weights.KindGRPC, weights.KindEnvoy:

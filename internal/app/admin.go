@@ -45,7 +45,8 @@ func (a *App) adminHandler() http.Handler {
 }
 
 // debugConfig renders the resources a node with the query's region, zone,
-// tenant, kind (grpc or envoy) and encoding (current or legacy) receives:
+// tenant, kind (grpc or envoy) and encoding (current, legacy or
+// legacy-core) receives:
 // the same translation the server runs, without connecting.
 func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

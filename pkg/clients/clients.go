@@ -48,6 +48,11 @@ const (
 	// safe_regex_match, which every gRPC release reads and Envoy loads
 	// with a deprecation warning.
 	Legacy Encoding = "legacy"
+	// LegacyCore is Legacy with a last route that fails calls no other
+	// route matches with UNAVAILABLE: gRPC C-core before A63 fails them
+	// with INTERNAL otherwise (grpc-go of that age would fail them with
+	// INTERNAL on such a route, so only C-core gets it).
+	LegacyCore Encoding = "legacy-core"
 )
 
 // ParseEncoding reads an encoding's name; "" is Current.
@@ -55,10 +60,10 @@ func ParseEncoding(s string) (Encoding, error) {
 	switch e := Encoding(s); e {
 	case "":
 		return Current, nil
-	case Current, Legacy:
+	case Current, Legacy, LegacyCore:
 		return e, nil
 	}
-	return "", fmt.Errorf("encoding %q: want %s or %s", s, Current, Legacy)
+	return "", fmt.Errorf("encoding %q: want %s, %s or %s", s, Current, Legacy, LegacyCore)
 }
 
 // FeatureNoOverprovisioning is the client feature every proxyless gRPC
@@ -107,6 +112,9 @@ func Classify(node *corev3.Node) Client {
 		return Client{Family: Unknown, Encoding: Legacy}
 	}
 	c := Client{Family: f, Encoding: Legacy}
+	if f == GRPCCore {
+		c.Encoding = LegacyCore
+	}
 	v, ok := releaseOf(f, node.GetUserAgentVersion())
 	if !ok {
 		return c

@@ -19,7 +19,7 @@ func TestClassify(t *testing.T) {
 		// What the clients of make test announce, as logged by xds-server.
 		"Debian 12 python3-grpcio": {
 			&corev3.Node{UserAgentName: "gRPC C-core linux Python", UserAgentVersionType: uav("C-core 29.0.0 Python 1.51.1"), ClientFeatures: grpcFeatures},
-			Client{GRPCCore, "1.51.1", Legacy},
+			Client{GRPCCore, "1.51.1", LegacyCore},
 		},
 		"grpc-go 1.85": {
 			&corev3.Node{UserAgentName: "gRPC Go", UserAgentVersionType: uav("1.85.0"), ClientFeatures: grpcFeatures},
@@ -47,7 +47,7 @@ func TestClassify(t *testing.T) {
 		},
 		"C-core without a wrapper release": {
 			&corev3.Node{UserAgentName: "gRPC C-core linux", UserAgentVersionType: uav("C-core 40.0.0")},
-			Client{GRPCCore, "", Legacy},
+			Client{GRPCCore, "", LegacyCore},
 		},
 		"grpc-java 1.53": {
 			&corev3.Node{UserAgentName: "gRPC Java", UserAgentVersionType: uav("1.53.0")},
@@ -94,4 +94,15 @@ func TestProxyless(t *testing.T) {
 
 func uav(v string) *corev3.Node_UserAgentVersion {
 	return &corev3.Node_UserAgentVersion{UserAgentVersion: v}
+}
+
+func TestParseEncoding(t *testing.T) {
+	for in, want := range map[string]Encoding{"": Current, "current": Current, "legacy": Legacy, "legacy-core": LegacyCore} {
+		if got, err := ParseEncoding(in); err != nil || got != want {
+			t.Errorf("ParseEncoding(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseEncoding("v2"); err == nil {
+		t.Error(`ParseEncoding("v2") succeeded`)
+	}
 }

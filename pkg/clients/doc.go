@@ -13,7 +13,8 @@
 //     (C-core: the wrapper's release after its language name, "C-core
 //     29.0.0 Python 1.51.1" is 1.51.1; a bare core version is unknown).
 //     Encoding Current from the release that implements gRFC A63 (string_match
-//     in header matchers) on, Legacy before it or when the release is unknown.
+//     in header matchers) on, Legacy before it or when the release is unknown
+//     (LegacyCore for C-core, which also needs a route for unmatched calls).
 //   - anything else: family Unknown, encoding Legacy, which is the encoding
 //     every client reads: every gRPC release, and Envoy (which loads the
 //     legacy matchers, deprecated but not disallowed by default, with a

@@ -25,11 +25,11 @@ type NodeGroup struct {
 }
 
 // ID is the group's cache key, "<kind>/<region>/<zone>/<tenant>", the kind
-// followed by "+legacy" for the legacy encoding.
+// followed by "+<encoding>" for any encoding but clients.Current.
 func (g NodeGroup) ID() string {
 	kind := string(g.Kind)
-	if g.Encoding == clients.Legacy {
-		kind += "+" + string(clients.Legacy)
+	if g.Encoding != "" && g.Encoding != clients.Current {
+		kind += "+" + string(g.Encoding)
 	}
 	return kind + "/" + g.Region + "/" + g.Zone + "/" + g.Tenant
 }

@@ -34,6 +34,9 @@ func makeRouteConfig(ks *topology.Keyspace, plan routePlan, enc clients.Encoding
 		routes = append(routes, classRoutes(ks, plan[c], c, m, m.exact(HeaderTabletType, string(c)))...)
 	}
 	routes = append(routes, classRoutes(ks, plan[weights.ClassPrimary], weights.ClassPrimary, m, absent(HeaderTabletType))...)
+	if m.unmatched != nil {
+		routes = append(routes, m.unmatched())
+	}
 	return &routev3.RouteConfiguration{
 		Name: ks.Name,
 		VirtualHosts: []*routev3.VirtualHost{{

@@ -41,7 +41,7 @@ func (e *env) dialCCore(n xdstest.Node, keyspace string) *procClient {
 
 // TestEachClientGetsItsEncoding: a C-core 1.51 client and a current
 // grpc-go client in the same zone are told apart by what they announce,
-// get different node groups (legacy and current encoding), both route, and
+// get different node groups (legacy-core and current encoding), both route, and
 // /debug/nodes shows each one's family, release and encoding.
 func TestEachClientGetsItsEncoding(t *testing.T) {
 	e := newEnv(t)
@@ -54,7 +54,7 @@ func TestEachClientGetsItsEncoding(t *testing.T) {
 		client clients.Client
 	}{
 		"app-go":   {"grpc/r1/r1a/", clients.Client{Family: clients.GRPCGo, Version: grpc.Version, Encoding: clients.Current}},
-		"app-core": {"grpc+legacy/r1/r1a/", clients.Client{Family: clients.GRPCCore, Version: "1.51.1", Encoding: clients.Legacy}},
+		"app-core": {"grpc+legacy-core/r1/r1a/", clients.Client{Family: clients.GRPCCore, Version: "1.51.1", Encoding: clients.LegacyCore}},
 	}
 	var nodes []xdsserver.NodeStatus
 	e.admin("/debug/nodes", &nodes)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/grpc/codes"
 
 	"github.com/shardmesh/shardmesh/internal/xdstest"
 	"github.com/shardmesh/shardmesh/pkg/topology"
@@ -25,22 +24,16 @@ import (
 type family struct {
 	name string
 	dial func(e *env, n xdstest.Node, keyspace string) counter
-	// noRoute is the status of a call that matches no route. gRFC A28
-	// says UNAVAILABLE; C-core 1.51 fails it with INTERNAL ("xds cluster
-	// manager picker: unknown cluster") instead, which no resource can
-	// change. Calls to a shard or class without a safe tablet get
-	// UNAVAILABLE from every family.
-	noRoute string
 }
 
 // families are the client families of the parity table, by docs/clients.md
 // name.
 var families = []family{
-	{"grpc-go", func(e *env, n xdstest.Node, ks string) counter { return e.dial(n, ks) }, xdstest.Unavailable},
-	{"grpc-js", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialNode(n, ks)} }, xdstest.Unavailable},
-	{"grpc-core", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialCCore(n, ks)} }, codes.Internal.String()},
-	{"grpc-go-1.55", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialOldGo(n, ks)} }, xdstest.Unavailable},
-	{"grpc-js-1.10", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialOldNode(n, ks)} }, xdstest.Unavailable},
+	{"grpc-go", func(e *env, n xdstest.Node, ks string) counter { return e.dial(n, ks) }},
+	{"grpc-js", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialNode(n, ks)} }},
+	{"grpc-core", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialCCore(n, ks)} }},
+	{"grpc-go-1.55", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialOldGo(n, ks)} }},
+	{"grpc-js-1.10", func(e *env, n xdstest.Node, ks string) counter { return procCounter{e.t, e.dialOldNode(n, ks)} }},
 }
 
 // paritySteps are the scenarios of the parity table, by name.
@@ -222,14 +215,14 @@ func parityRamp(t *testing.T, e *env, f family) {
 func parityNothingSafe(t *testing.T, e *env, f family) {
 	c := f.dial(e, inR1A, "commerce")
 	eventuallyOnly(t, c, one("zone1-0000000101"), "x-shard", "-80")
-	failsWith := func(code string, n int, headers ...string) {
+	noTabletServes := func(n int, headers ...string) {
 		t.Helper()
 		before := map[string]int{}
 		for alias, b := range e.backends {
 			before[alias] = b.Calls()
 		}
-		if got := c.Count(n, headers...); !got.Only(code) {
-			t.Errorf("headers %q: calls went to %v, want all to fail with %s", headers, got, code)
+		if got := c.Count(n, headers...); !got.Only(xdstest.Unavailable) {
+			t.Errorf("headers %q: calls went to %v, want all to fail with %s", headers, got, xdstest.Unavailable)
 		}
 		for alias, b := range e.backends {
 			if n := b.Calls() - before[alias]; n > 0 {
@@ -237,11 +230,7 @@ func parityNothingSafe(t *testing.T, e *env, f family) {
 			}
 		}
 	}
-	noTabletServes := func(n int, headers ...string) {
-		t.Helper()
-		failsWith(xdstest.Unavailable, n, headers...)
-	}
-	failsWith(f.noRoute, 20, "x-shard", "c0-")                      // unknown shard: no route
+	noTabletServes(20, "x-shard", "c0-")                            // unknown shard: no route
 	noTabletServes(20, "x-tablet-type", "rdonly", "x-shard", "-80") // no rdonly tablets
 	// Every tablet of the shard NOT_SERVING. Writes are retried on
 	// UNAVAILABLE for the keyspace's buffer window (10 s by default, past
