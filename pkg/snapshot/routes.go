@@ -26,7 +26,9 @@ const (
 // traffic is split between keyspaces (a keyspace routing rule or a shift)
 // gets weighted clusters, cut along both keyspaces' key ranges so that a
 // keyspace id lands on the shard that owns it in each. A request that
-// matches no route fails with UNAVAILABLE (gRPC) or 404 (Envoy).
+// matches no route fails with UNAVAILABLE (gRPC) or 404 (Envoy); the
+// encoding's last route, if it has one, makes old C-core fail it the same
+// way (matchersFor).
 func makeRouteConfig(ks *topology.Keyspace, plan routePlan, enc clients.Encoding) *routev3.RouteConfiguration {
 	m := matchersFor(enc)
 	var routes []*routev3.Route
