@@ -164,9 +164,9 @@ func parityReparent(t *testing.T, e *env, f family) {
 
 // parityRetries: a write that starts while the shard has no primary is
 // retried (the route's retry policy) until the new primary appears, and
-// succeeds. The client has ACKed the empty primary cluster before the
-// calls start, and the new primary is written right after: the calls start
-// well before it can reach them (an etcd write, a batch and a push away).
+// succeeds. The client has taken the old primary out before the calls
+// start, and the new primary is written right after: the calls start well
+// before it can reach them (an etcd write, a batch and a push away).
 func parityRetries(t *testing.T, e *env, f family) {
 	// Back-off from 100 ms to 750 ms: four retries fit in a call's 2 s.
 	e.put("keyspaces/commerce", `{"lag":{"degraded":"5s","max":"30s","min_serving":1},"buffer_window":"1500ms"}`)
@@ -174,6 +174,12 @@ func parityRetries(t *testing.T, e *env, f family) {
 	eventuallyOnly(t, c, one("zone1-0000000101"), "x-shard", "-80")
 	e.update("zone1-0000000101", map[string]any{"state": "NOT_SERVING"})
 	waitConverged(t, e, inR1A)
+	// A client ACKs an update before its load balancer applies it: wait
+	// until a write finds no primary (it fails once its retries run out).
+	xdstest.Eventually(t, 20*time.Second, func() (bool, string) {
+		got := c.Count(1, "x-shard", "-80")
+		return got["zone1-0000000101"] == 0, fmt.Sprintf("a write still went to %v", got)
+	})
 	done := make(chan xdstest.Counts, 1)
 	go func() { done <- c.Count(3, "x-shard", "-80") }()
 	e.update("zone2-0000000201", map[string]any{"type": "primary", "primary_term_start": "2026-11-24T09:00:00Z"})
