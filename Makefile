@@ -20,16 +20,21 @@ run: build
 
 vet:
 	$(GO) vet ./...
+	cd test/grpcgo-old && $(GO) vet ./...
 
-# The grpc-js-xds client that test/e2e/node_test.go drives (test/node).
+# The grpc-js-xds clients that test/e2e/parity_test.go drives: the current
+# release (test/node) and the oldest one supported (test/node-1.10).
 test/node/node_modules: test/node/package-lock.json
 	npm ci --prefix test/node --no-audit --no-fund
+
+test/node-1.10/node_modules: test/node-1.10/package-lock.json
+	npm ci --prefix test/node-1.10 --no-audit --no-fund
 
 # Debian packages the suite runs for real (scripts/debian-deps.sh).
 deps:
 	bash scripts/debian-deps.sh
 
-test: deps vet test/node/node_modules
+test: deps vet test/node/node_modules test/node-1.10/node_modules
 	@test -z "$$(gofmt -l cmd pkg internal test envoy examples)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal test envoy examples; exit 1; }
 	$(GO) test -count=1 -timeout 20m ./...
 

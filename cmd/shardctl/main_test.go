@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/shardmesh/shardmesh/internal/app"
 	"github.com/shardmesh/shardmesh/internal/xdstest"
 )
@@ -131,12 +133,21 @@ func TestRenderAndStatus(t *testing.T) {
 		!strings.Contains(out, "subZone: zone1-0000000102") {
 		t.Errorf("render: exit %d %s\n%s", code, stderr, out[:min(len(out), 2000)])
 	}
-	// A connected gRPC client shows in status with its group.
+	// --encoding legacy writes the header matchers old gRPC clients read.
+	code, out, stderr = shardctl(t, a, "render", "--region", "us-east-1", "--zone", "us-east-1a", "--encoding", "legacy")
+	if code != exitOK || !strings.Contains(out, "exactMatch: \"-80\"") || strings.Contains(out, "stringMatch") {
+		t.Errorf("render --encoding legacy: exit %d %s\n%s", code, stderr, out[:min(len(out), 2000)])
+	}
+	if code, _, _ := shardctl(t, a, "render", "--region", "r", "--zone", "z", "--encoding", "v2"); code != exitUsage {
+		t.Errorf("render --encoding v2: exit %d, want %d", code, exitUsage)
+	}
+	// A connected gRPC client shows in status with its group, family,
+	// release and encoding.
 	c := xdstest.Dial(t, a.XDSAddr.String(), xdstest.Node{ID: "status-probe", Region: "us-east-1", Zone: "us-east-1b"}, "commerce", nil)
 	_, _ = c.Call(context.Background(), "x-shard", "-80") // the tablets do not exist; the call only makes the client fetch its config
 	xdstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		code, out, stderr := shardctl(t, a, "status")
-		return code == exitOK && strings.Contains(out, "status-probe  grpc/us-east-1/us-east-1b/") && strings.Contains(out, "LDS="),
+		return code == exitOK && strings.Contains(out, "status-probe  grpc/us-east-1/us-east-1b/  grpc-go "+grpc.Version+"  current") && strings.Contains(out, "LDS="),
 			"status: " + out + stderr
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
@@ -20,17 +21,23 @@ func runRender(ctx context.Context, e env, args []string) error {
 	fs := subflags("render", e.stdout)
 	var g translate.Group
 	kind := fs.String("kind", "grpc", "grpc or envoy")
+	encoding := fs.String("encoding", "current", "current, legacy or legacy-core (docs/clients.md)")
 	fs.StringVar(&g.Region, "region", "", "node locality region")
 	fs.StringVar(&g.Zone, "zone", "", "node locality zone")
 	fs.StringVar(&g.Tenant, "tenant", "", "node tenant")
 	if pos, err := parseSub(fs, args); err != nil || len(pos) > 0 {
-		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy]", errUsage)
+		return fmt.Errorf("%w: render --region R --zone Z [--tenant T] [--kind grpc|envoy] [--encoding current|legacy|legacy-core]", errUsage)
 	}
 	switch g.Kind = weights.ClientKind(*kind); g.Kind {
 	case weights.KindGRPC, weights.KindEnvoy:
 	default:
 		return fmt.Errorf("%w: --kind %q: want grpc or envoy", errUsage, *kind)
 	}
+	enc, err := clients.ParseEncoding(*encoding)
+	if err != nil {
+		return fmt.Errorf("%w: --encoding: %w", errUsage, err)
+	}
+	g.Encoding = enc
 	topo, err := e.store.Load(ctx)
 	if err != nil {
 		return err

@@ -13,7 +13,8 @@ import (
 )
 
 // runStatus prints the nodes connected to xds-server, like istioctl
-// proxy-status: group, the version each type is at, and the last NACK.
+// proxy-status: group, client family, release and encoding, the version
+// each type is at, and the last NACK.
 func runStatus(ctx context.Context, e env, args []string) error {
 	fs := subflags("status", e.stdout)
 	if _, err := parseSub(fs, args); err != nil {
@@ -43,7 +44,7 @@ func runStatus(ctx context.Context, e env, args []string) error {
 	})
 	short := map[string]string{"Cluster": "CDS", "ClusterLoadAssignment": "EDS", "Listener": "LDS", "RouteConfiguration": "RDS", "ScopedRouteConfiguration": "SRDS"}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tGROUP\tSTREAM\tACKED\tLAST NACK")
+	fmt.Fprintln(tw, "NODE\tGROUP\tCLIENT\tENCODING\tSTREAM\tACKED\tLAST NACK")
 	for _, n := range nodes {
 		var acked []string
 		for typ, v := range n.Acked {
@@ -59,7 +60,11 @@ func runStatus(ctx context.Context, e env, args []string) error {
 		if n.Delta {
 			kind = "delta"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.NodeID, n.Group, kind, strings.Join(acked, " "), nack)
+		client := string(n.Client.Family)
+		if n.Client.Version != "" {
+			client += " " + n.Client.Version
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.NodeID, n.Group, client, n.Client.Encoding, kind, strings.Join(acked, " "), nack)
 	}
 	return tw.Flush()
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/translate"
 	"github.com/shardmesh/shardmesh/pkg/weights"
@@ -46,9 +47,9 @@ func (a *App) adminHandler() http.Handler {
 }
 
 // debugConfig renders the resources a node with the query's region, zone,
-// tenant and kind (grpc or envoy) receives: the group's snapshot as its
-// streams are served it, or for a group no node is in, the translation it
-// would get.
+// tenant, kind (grpc or envoy) and encoding (current, legacy or
+// legacy-core) receives: the group's snapshot as its streams are served
+// it, or for a group no node is in, the translation it would get.
 func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	g := translate.Group{Region: q.Get("region"), Zone: q.Get("zone"), Tenant: q.Get("tenant"), Kind: weights.ClientKind(q.Get("kind"))}
@@ -60,6 +61,12 @@ func (a *App) debugConfig(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "kind: want grpc or envoy", http.StatusBadRequest)
 		return
 	}
+	enc, err := clients.ParseEncoding(q.Get("encoding"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	g.Encoding = enc
 	topo := a.Cache.Topology()
 	snap, ok, err := a.Cache.Render(g)
 	switch {

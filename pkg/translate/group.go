@@ -1,10 +1,9 @@
 package translate
 
 import (
-	"strings"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
 
@@ -12,18 +11,26 @@ import (
 // when the tenant does not come from its mTLS identity.
 const TenantMetadataKey = "tenant"
 
-// Group is the set of nodes that receive the same resources: same
-// locality, same tenant, same client kind.
+// Group is the set of nodes that receive one snapshot: same locality,
+// same tenant, same client kind, same encoding.
 type Group struct {
 	Region string
 	Zone   string
 	Tenant string
 	Kind   weights.ClientKind
+	// Encoding is how resources are written for the group's clients
+	// (package clients); "" is clients.Current.
+	Encoding clients.Encoding
 }
 
-// ID is the group's cache key, "<kind>/<region>/<zone>/<tenant>".
+// ID is the group's cache key, "<kind>/<region>/<zone>/<tenant>", the kind
+// followed by "+<encoding>" for any encoding but clients.Current.
 func (g Group) ID() string {
-	return string(g.Kind) + "/" + g.Region + "/" + g.Zone + "/" + g.Tenant
+	kind := string(g.Kind)
+	if g.Encoding != "" && g.Encoding != clients.Current {
+		kind += "+" + string(g.Encoding)
+	}
+	return kind + "/" + g.Region + "/" + g.Zone + "/" + g.Tenant
 }
 
 // Locality is the group's client locality.
@@ -31,12 +38,13 @@ func (g Group) Locality() weights.Locality {
 	return weights.Locality{Region: g.Region, Zone: g.Zone}
 }
 
-// GroupOf returns the group of a node from its locality, user agent and
-// metadata tenant. Nodes whose user agent names gRPC (grpc-go, grpc-node-js,
-// grpc-java, ...) are proxyless gRPC clients; all others are treated as Envoy.
+// GroupOf returns the group of a node from its locality, what it announces
+// (clients.Classify: proxyless gRPC families are KindGRPC, all others are
+// treated as Envoy; the encoding is the client's) and its metadata tenant.
 func GroupOf(node *corev3.Node) Group {
-	g := Group{Kind: weights.KindEnvoy}
-	if strings.Contains(strings.ToLower(node.GetUserAgentName()), "grpc") {
+	c := clients.Classify(node)
+	g := Group{Kind: weights.KindEnvoy, Encoding: c.Encoding}
+	if c.Family.Proxyless() {
 		g.Kind = weights.KindGRPC
 	}
 	if l := node.GetLocality(); l != nil {

@@ -5,8 +5,8 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
@@ -26,13 +26,19 @@ const (
 // traffic is split between keyspaces (a keyspace routing rule or a shift)
 // gets weighted clusters, cut along both keyspaces' key ranges so that a
 // keyspace id lands on the shard that owns it in each. A request that
-// matches no route fails with UNAVAILABLE (gRPC) or 404 (Envoy).
-func makeRouteConfig(ks *topology.Keyspace, plan routePlan) *routev3.RouteConfiguration {
+// matches no route fails with UNAVAILABLE (gRPC) or 404 (Envoy); the
+// encoding's last route, if it has one, makes old C-core fail it the same
+// way (matchersFor).
+func makeRouteConfig(ks *topology.Keyspace, plan routePlan, enc clients.Encoding) *routev3.RouteConfiguration {
+	m := matchersFor(enc)
 	var routes []*routev3.Route
 	for _, c := range weights.Classes {
-		routes = append(routes, classRoutes(ks, plan[c], c, exact(HeaderTabletType, string(c)))...)
+		routes = append(routes, classRoutes(ks, plan[c], c, m, m.exact(HeaderTabletType, string(c)))...)
 	}
-	routes = append(routes, classRoutes(ks, plan[weights.ClassPrimary], weights.ClassPrimary, absent(HeaderTabletType))...)
+	routes = append(routes, classRoutes(ks, plan[weights.ClassPrimary], weights.ClassPrimary, m, absent(HeaderTabletType))...)
+	if m.unmatched != nil {
+		routes = append(routes, m.unmatched())
+	}
 	return &routev3.RouteConfiguration{
 		Name: ks.Name,
 		VirtualHosts: []*routev3.VirtualHost{{
@@ -43,7 +49,7 @@ func makeRouteConfig(ks *topology.Keyspace, plan routePlan) *routev3.RouteConfig
 	}
 }
 
-func classRoutes(ks *topology.Keyspace, sides []routeSide, c weights.Class, typeMatch *routev3.HeaderMatcher) []*routev3.Route {
+func classRoutes(ks *topology.Keyspace, sides []routeSide, c weights.Class, m matchers, typeMatch *routev3.HeaderMatcher) []*routev3.Route {
 	action := func(pick func(routeSide) *topology.Shard) *routev3.RouteAction {
 		var wcs []*routev3.WeightedCluster_ClusterWeight
 		for _, sd := range sides {
@@ -75,11 +81,11 @@ func classRoutes(ks *topology.Keyspace, sides []routeSide, c weights.Class, type
 		return out
 	}
 	for _, name := range shardNames(sides) {
-		add(action(func(sd routeSide) *topology.Shard { return shardNamed(sd.shards, name) }), typeMatch, exact(HeaderShard, name))
+		add(action(func(sd routeSide) *topology.Shard { return shardNamed(sd.shards, name) }), typeMatch, m.exact(HeaderShard, name))
 	}
 	for _, piece := range pieces(sides) {
 		if re := keyRangeRegex(piece); re != "" {
-			add(action(func(sd routeSide) *topology.Shard { return shardHolding(sd.shards, piece) }), typeMatch, regex(HeaderKeyspaceID, re))
+			add(action(func(sd routeSide) *topology.Shard { return shardHolding(sd.shards, piece) }), typeMatch, m.regex(HeaderKeyspaceID, re))
 		}
 	}
 	// An unsharded side still serves requests without a shard header (an
@@ -125,20 +131,6 @@ func route(action *routev3.RouteAction, headers ...*routev3.HeaderMatcher) *rout
 		},
 		Action: &routev3.Route_Route{Route: action},
 	}
-}
-
-func exact(name, value string) *routev3.HeaderMatcher {
-	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
-		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: value}},
-	}}
-}
-
-func regex(name, re string) *routev3.HeaderMatcher {
-	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
-		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{
-			SafeRegex: &matcherv3.RegexMatcher{Regex: re},
-		}},
-	}}
 }
 
 // absent matches requests without the header (present_match inverted, which

@@ -8,6 +8,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 	"github.com/shardmesh/shardmesh/pkg/weights"
 )
@@ -60,6 +61,7 @@ type (
 	routeKey struct {
 		keyspace *topology.Keyspace
 		plan     string // routePlan.key()
+		encoding clients.Encoding
 	}
 	listenerKey string
 	scopeKey    string
@@ -205,7 +207,8 @@ func Head(in *KeyspaceInputs, g Group) []Item {
 	} else {
 		items = append(items, Item{resourcev3.ScopedRouteType, ks.Name, scopeKey(ks.Name), func() types.Resource { return makeScope(ks.Name) }})
 	}
-	return append(items, Item{resourcev3.RouteType, ks.Name, routeKey{ks, in.key.plan}, func() types.Resource { return makeRouteConfig(ks, plan) }})
+	return append(items, Item{resourcev3.RouteType, ks.Name, routeKey{ks, in.key.plan, g.Encoding},
+		func() types.Resource { return makeRouteConfig(ks, plan, g.Encoding) }})
 }
 
 // Shards returns how many shards the inputs hold.

@@ -7,6 +7,8 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+
+	"github.com/shardmesh/shardmesh/pkg/clients"
 )
 
 func (s *Server) callbacks() serverv3.Callbacks {
@@ -46,7 +48,8 @@ func (s *Server) register(id streamID, n *corev3.Node) *corev3.Node {
 	case nodeFirst:
 		s.cache.RegisterAs(n, g)
 		s.observer.StreamOpened(g.ID())
-		s.log.Info("node connected", "stream", id.n, "delta", id.delta, "node", node.GetId(), "group", g.ID(), "user_agent", node.GetUserAgentName())
+		s.log.Info("node connected", "stream", id.n, "delta", id.delta, "node", node.GetId(), "group", g.ID(), "user_agent", node.GetUserAgentName(),
+			"client", clients.Classify(node).String())
 	case nodeNew:
 		s.cache.Bind(n, g)
 	}

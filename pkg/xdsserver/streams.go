@@ -8,14 +8,18 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
+	"github.com/shardmesh/shardmesh/pkg/clients"
 	"github.com/shardmesh/shardmesh/pkg/translate"
 )
 
 // NodeStatus is what the server knows about one connected stream's node.
 type NodeStatus struct {
-	StreamID  int64             `json:"stream_id"`
-	NodeID    string            `json:"node_id"`
-	Group     string            `json:"group"`
+	StreamID int64  `json:"stream_id"`
+	NodeID   string `json:"node_id"`
+	Group    string `json:"group"`
+	// Client is what the node announced it is and the encoding it gets
+	// (clients.Classify).
+	Client    clients.Client    `json:"client"`
 	Delta     bool              `json:"delta"`
 	Connected time.Time         `json:"connected"`
 	Acked     map[string]string `json:"acked"` // type URL -> version ACKed (SotW) or last sent (delta)
@@ -115,6 +119,7 @@ func (s *streams) node(id streamID, n *corev3.Node, tenantFromCert bool) (*corev
 	}
 	st.status.NodeID = n.GetId()
 	st.status.Group = st.group.ID()
+	st.status.Client = clients.Classify(n)
 	return n, st.group, nodeFirst
 }
 

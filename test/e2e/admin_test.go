@@ -127,6 +127,7 @@ func keys[V any](m map[string]V) []string {
 // the next version when the topology changes.
 func TestNACKStormIsBounded(t *testing.T) {
 	e := newEnv(t)
+	e.allowNACKs()
 	conn, err := grpc.NewClient(e.app.XDSAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

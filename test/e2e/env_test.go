@@ -65,6 +65,9 @@ type env struct {
 	backends xdstest.Backends
 	records  map[string]map[string]any // alias -> last record written
 	cfg      app.Config
+	// nacksAllowed turns off the check that no client NACKed anything
+	// (allowNACKs): for tests that NACK on purpose.
+	nacksAllowed bool
 }
 
 func newEnv(t *testing.T, options ...func(*app.Config)) *env {
@@ -87,6 +90,9 @@ func newEnv(t *testing.T, options ...func(*app.Config)) *env {
 		o(&e.cfg)
 	}
 	e.start()
+	// Registered before any client: cleanups run last-in first-out, so
+	// every client of the test has closed when it runs.
+	t.Cleanup(e.checkNoNACKs)
 	for name, v := range cells {
 		e.put("cells/"+name, v)
 	}
@@ -127,6 +133,21 @@ func (e *env) start() {
 	}
 	e.app = a
 	e.t.Cleanup(a.Close)
+}
+
+// allowNACKs exempts a test that NACKs on purpose from checkNoNACKs.
+func (e *env) allowNACKs() { e.nacksAllowed = true }
+
+// checkNoNACKs fails the test if any client NACKed any response
+// (shardmesh_nacks_total above zero): every client of every family must
+// accept everything it is sent. Run with E2E_LOG=1 to see the NACKs.
+func (e *env) checkNoNACKs() {
+	if e.nacksAllowed || e.app.AdminAddr == nil {
+		return
+	}
+	if n := sum(scrape(e.t, e), "shardmesh_nacks_total", nil); n != 0 {
+		e.t.Errorf("clients NACKed %v responses during the test; every client must accept everything it is sent", n)
+	}
 }
 
 // put writes a raw value under the prefix.

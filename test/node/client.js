@@ -1,6 +1,8 @@
 // A long-lived grpc-js-xds client of xds:///<keyspace>, driven by
-// test/e2e/node_test.go. The xDS bootstrap comes from the environment
-// (GRPC_XDS_BOOTSTRAP_CONFIG), as grpc-js-xds reads it.
+// test/e2e/parity_test.go. The xDS bootstrap comes from the environment
+// (GRPC_XDS_BOOTSTRAP_CONFIG), as grpc-js-xds reads it. The grpc packages
+// come from the package directory named by GRPC_JS_DIR (another release,
+// such as test/node-1.10), else from this one.
 //
 // Each stdin line is a command, {"n":20,"headers":{"x-shard":"-80"}}: make n
 // sequential UnaryCalls with those headers (2 s deadline each). Each command
@@ -11,9 +13,11 @@
 
 const path = require('path');
 const readline = require('readline');
-const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
-require('@grpc/grpc-js-xds').register();
+const pkgDir = process.env.GRPC_JS_DIR || __dirname;
+const load = (name) => require(require.resolve(name, { paths: [pkgDir] }));
+const grpc = load('@grpc/grpc-js');
+const protoLoader = load('@grpc/proto-loader');
+load('@grpc/grpc-js-xds').register();
 
 const keyspace = process.argv[2];
 if (!keyspace) {
