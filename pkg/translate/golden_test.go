@@ -215,7 +215,7 @@ func checkGolden(t *testing.T, name string, r rendered) {
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
-				t.Errorf("%v (run go test ./pkg/snapshot/ -update to create it)", err)
+				t.Errorf("%v (run go test ./pkg/translate/ -update to create it)", err)
 				continue
 			}
 			golden, err := unmarshalGolden(data, gt.new)
@@ -224,7 +224,7 @@ func checkGolden(t *testing.T, name string, r rendered) {
 				continue
 			}
 			if diff := gocmp.Diff(golden, got, protocmp.Transform()); diff != "" {
-				t.Errorf("%s differs (-golden +got); run go test ./pkg/snapshot/ -update if the change is intended:\n%s", path, diff)
+				t.Errorf("%s differs (-golden +got); run go test ./pkg/translate/ -update if the change is intended:\n%s", path, diff)
 			}
 		}
 	}
