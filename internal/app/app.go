@@ -92,7 +92,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.log.Info("embedded etcd started", "client_urls", endpoints, "data_dir", cfg.EtcdDataDir)
 	}
 	etcdCfg := clientv3.Config{Endpoints: endpoints, DialTimeout: cfg.EtcdDialTimeout, Logger: zap.NewNop(),
-		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword}
+		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword, DialOptions: topowatch.DialOptions()}
 	if cfg.EtcdTLS.enabled() {
 		if etcdCfg.TLS, err = clientTLS(cfg.EtcdTLS); err != nil {
 			return nil, err

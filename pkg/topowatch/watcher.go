@@ -23,7 +23,7 @@ const (
 	DefaultMaxDelay      = 50 * time.Millisecond
 	DefaultPageSize      = 1000
 	DefaultProbeInterval = time.Second
-	DefaultMaxBackoff    = 2 * time.Second
+	DefaultMaxBackoff    = 500 * time.Millisecond
 )
 
 // minBackoff is the first retry delay; it never exceeds MaxBackoff.
@@ -57,7 +57,8 @@ type Config struct {
 	// Get, is in real time, since it bounds network I/O.
 	ProbeInterval time.Duration
 	// MaxBackoff bounds the delay between retries of a failed list or
-	// watch.
+	// watch. The default, 500 ms, matches ReconnectBackoff: a retry
+	// should not wait longer than the connection it needs.
 	MaxBackoff time.Duration
 	// Clock schedules batching, retries and probes; nil is the real clock.
 	Clock clockwork.Clock
