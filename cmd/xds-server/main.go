@@ -47,6 +47,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
+	a.Drain()
 	a.Close()
 	return nil
 }
@@ -66,6 +67,9 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	fs.DurationVar(&cfg.HoldOff, "batch-holdoff", 5*time.Millisecond, "quiet time that ends a burst of topology changes")
 	fs.DurationVar(&cfg.MaxDelay, "batch-max-delay", 50*time.Millisecond, "longest a topology change waits for its burst to end")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&cfg.MaxConnectionAge, "max-connection-age", app.DefaultMaxConnectionAge, "an xDS connection gets a GOAWAY after this age (±10% jitter), so clients rebalance across replicas; 0 or negative: never")
+	fs.DurationVar(&cfg.MaxConnectionAgeGrace, "max-connection-age-grace", app.DefaultMaxConnectionAgeGrace, "how long a connection past --max-connection-age keeps its streams before they are closed")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", app.DefaultDrainTimeout, "on SIGTERM: GOAWAY to every client, then this long before the remaining streams are closed")
 	fs.StringVar(&cfg.XDSTLS.Cert, "tls-cert", "", "xDS server certificate (PEM); enables TLS")
 	fs.StringVar(&cfg.XDSTLS.Key, "tls-key", "", "xDS server private key (PEM)")
 	fs.StringVar(&cfg.XDSTLS.CA, "tls-client-ca", "", "CA of client certificates: requires mTLS; node tenants then come from the certificate's spiffe://<domain>/tenant/<name> SAN")
@@ -86,6 +90,12 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	}
 	if cfg.HoldOff <= 0 || cfg.MaxDelay < cfg.HoldOff {
 		return cfg, 0, fmt.Errorf("--batch-holdoff must be > 0 and at most --batch-max-delay (got %v, %v)", cfg.HoldOff, cfg.MaxDelay)
+	}
+	if cfg.MaxConnectionAge <= 0 {
+		cfg.MaxConnectionAge = -1 // never
+	}
+	if cfg.MaxConnectionAgeGrace <= 0 || cfg.DrainTimeout <= 0 {
+		return cfg, 0, fmt.Errorf("--max-connection-age-grace and --drain-timeout must be > 0 (got %v, %v)", cfg.MaxConnectionAgeGrace, cfg.DrainTimeout)
 	}
 	if cfg.EtcdPassword == "" {
 		cfg.EtcdPassword = os.Getenv("SHARDMESH_ETCD_PASSWORD")

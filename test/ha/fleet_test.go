@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,4 +134,11 @@ func routesTo(t testing.TB, c *xdstest.Client, timeout time.Duration, want strin
 		got := c.Count(20, headers...)
 		return got.Only(want), fmt.Sprintf("calls went to %v, want all to %s", got, want)
 	})
+}
+
+// clientv3Client keeps the write callbacks short.
+type clientv3Client = clientv3.Client
+
+func slicesSorted(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
 }
