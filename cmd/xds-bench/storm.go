@@ -43,6 +43,45 @@ type stormReport struct {
 	RSSPeakMiB       float64   `json:"rss_peak_mib"`
 	RSSAfterMiB      float64   `json:"rss_after_mib"`
 	ServerCPUSeconds float64   `json:"server_cpu_seconds"` // during the storm
+	HeapBeforeMiB    float64   `json:"heap_before_mib"`
+	HeapPeakMiB      float64   `json:"heap_peak_mib"`
+	HeapAfterMiB     float64   `json:"heap_after_mib"`
+	GoroutinesAfter  int       `json:"goroutines_after"`
+}
+
+// heapLines follows the -storm-server child's "heap <bytes> <goroutines>"
+// lines.
+type heapLines struct {
+	mu         sync.Mutex // guards the fields below
+	last, peak float64
+	goroutines int
+}
+
+func (h *heapLines) follow(r *bufio.Reader) {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		var b float64
+		var g int
+		if _, err := fmt.Sscanf(line, "heap %f %d", &b, &g); err == nil {
+			h.mu.Lock()
+			h.last, h.goroutines = b/(1<<20), g
+			h.peak = max(h.peak, h.last)
+			h.mu.Unlock()
+		}
+	}
+}
+
+// read returns the last and peak heap (MiB) and the last goroutine count,
+// and restarts the peak.
+func (h *heapLines) read() (last, peak float64, goroutines int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	last, peak, goroutines = h.last, h.peak, h.goroutines
+	h.peak = h.last
+	return last, peak, goroutines
 }
 
 // runStorm starts etcd with the fleet (here), the xds-server pipeline (a
@@ -76,7 +115,7 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	if err != nil {
 		return nil, err
 	}
-	server := exec.CommandContext(ctx, self, "-storm-server", "-storm-etcd="+etcd.Endpoints()[0])
+	server := exec.CommandContext(ctx, self, "-storm-server", "-storm-etcd="+etcd.Endpoints()[0], "-memprofile="+heapProfile)
 	server.Stderr = os.Stderr
 	out, err := server.StdoutPipe()
 	if err != nil {
@@ -86,10 +125,13 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 		return nil, err
 	}
 	defer func() { _ = server.Process.Kill(); _ = server.Wait() }()
-	addr, err := bufio.NewReader(out).ReadString('\n')
+	sout := bufio.NewReader(out)
+	addr, err := sout.ReadString('\n')
 	if err != nil {
 		return nil, fmt.Errorf("storm server: %w", err)
 	}
+	heap := &heapLines{}
+	go heap.follow(sout)
 	addr = strings.TrimSpace(addr)
 	log("storm: xds-server (pid %d) on %s, %d tablets", server.Process.Pid, addr, rep.Tablets)
 
@@ -124,6 +166,7 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 		}
 	}
 	rep.RSSBeforeMiB = procRSS(server.Process.Pid, "VmRSS")
+	rep.HeapBeforeMiB, _, _ = heap.read()
 	cpu0 := procCPU(server.Process.Pid)
 
 	clients := exec.CommandContext(ctx, self, "-storm-clients", "-storm-addr="+addr, "-storm-streams="+strconv.Itoa(cfg.streams),
@@ -179,6 +222,9 @@ flipping:
 	close(stop)
 	wg.Wait()
 	rep.RSSPeakMiB, rep.RSSAfterMiB = peak, procRSS(server.Process.Pid, "VmRSS")
+	_, rep.HeapPeakMiB, _ = heap.read()
+	<-time.After(time.Second) // let a GC cycle run before reading the heap after the storm
+	rep.HeapAfterMiB, _, rep.GoroutinesAfter = heap.read()
 	if stormErr != nil {
 		return rep, fmt.Errorf("storm clients: %w", stormErr)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -28,8 +30,25 @@ func runStormServer(ctx context.Context, etcd string) error {
 		return err
 	}
 	fmt.Println(a.XDSAddr.String())
-	<-ctx.Done()
-	return nil
+	// Then the heap in use, every 50 ms, for the parent's report.
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	var ms runtime.MemStats
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		runtime.ReadMemStats(&ms)
+		if heapProfile != "" && runtime.NumGoroutine() > 20000 {
+			if f, err := os.Create(heapProfile); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+		fmt.Printf("heap %d %d\n", ms.HeapInuse, runtime.NumGoroutine())
+	}
 }
 
 // clientRep is what the -storm-clients child reports.
@@ -136,6 +155,8 @@ func printStorm(r *stormReport) {
 	fmt.Printf("| other streams: tablet flip → all updated, during the storm, p50 / max (%d flips) | %.1f / %.1f ms |\n", len(d), percentile(d, 50), percentile(d, 100))
 	fmt.Printf("| flips a probe missed (10 s) | %d |\n", r.ProbeMissed)
 	fmt.Printf("| xds-server RSS before / peak / after | %.0f / %.0f / %.0f MiB |\n", r.RSSBeforeMiB, r.RSSPeakMiB, r.RSSAfterMiB)
+	fmt.Printf("| xds-server Go heap in use before / peak / after | %.0f / %.0f / %.0f MiB |\n", r.HeapBeforeMiB, r.HeapPeakMiB, r.HeapAfterMiB)
+	fmt.Printf("| xds-server goroutines after | %d |\n", r.GoroutinesAfter)
 	fmt.Printf("| xds-server CPU during the storm | %.1f s |\n", r.ServerCPUSeconds)
 	if s.FirstFailure != "" {
 		fmt.Printf("\nfirst failure: %s\n", s.FirstFailure)
