@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"sync"
 	"syscall"
 	"testing"
@@ -61,9 +62,9 @@ func onReplica(t *testing.T, id string, rs ...*proctest.Replica) (*proctest.Repl
 }
 
 // TestDrainMovesClientsWithSameVersions sends SIGTERM to the replica a
-// client is on: the client is configured by the other replica with the
-// versions it already held, within 1 s of its stream ending, no RPC fails
-// meanwhile, and the drained replica exits 0.
+// client is on: its /readyz turns 503, the client is configured by the
+// other replica with the versions it already held, within 1 s of its
+// stream ending, no RPC fails meanwhile, and the drained replica exits 0.
 func TestDrainMovesClientsWithSameVersions(t *testing.T) {
 	c := startCluster(t, 1)
 	f := newFleet(t)
@@ -86,6 +87,11 @@ func TestDrainMovesClientsWithSameVersions(t *testing.T) {
 	stop := callLoop(cl)
 	termed := time.Now()
 	on.Signal(syscall.SIGTERM)
+	// A load balancer sees the drain: /readyz turns 503 while streams move.
+	xdstest.Eventually(t, drain, func() (bool, string) {
+		code := readyz(on)
+		return code == http.StatusServiceUnavailable, fmt.Sprintf("%s /readyz answered %d during the drain, want 503", on.Name, code)
+	})
 	xdstest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := acked(other, node.ID)
 		return maps.Equal(got, before), fmt.Sprintf("on %s the client ACKed %s, want the versions it held: %s", other.Name, fmtVersions(got), fmtVersions(before))
@@ -190,4 +196,15 @@ func TestBootstrapFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	routesTo(t, cl, 10*time.Second, replicaB, replicaRead...)
+}
+
+// readyz returns the status code of r's /readyz, 0 if it does not answer.
+func readyz(r *proctest.Replica) int {
+	cli := http.Client{Timeout: time.Second}
+	resp, err := cli.Get("http://" + r.AdminAddr + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
