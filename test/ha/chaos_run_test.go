@@ -18,8 +18,9 @@ import (
 // TestChaos runs random faults for -chaos.duration (60 s in make test; make
 // chaos runs longer) against a 3-member etcd cluster and two xds-server
 // replicas, all separate processes, while four grpc-go clients write and
-// read: etcd member and leader kills and restarts, compactions, replica
-// kills and restarts, SIGSTOP/SIGCONT of a replica, tablet flaps,
+// read: etcd member and leader kills and restarts, SIGSTOP/SIGCONT of an
+// etcd member, compactions, replica kills and restarts, SIGSTOP/SIGCONT of
+// a replica, tablet flaps,
 // reparents and schema-version flips. It then checks that no write reached
 // a fenced primary and no read a tablet out of service or on a disallowed
 // schema (beyond the 2 s a change may take to arrive), that every client
@@ -152,7 +153,7 @@ func TestChaos(t *testing.T) {
 	}
 	end := time.Now().Add(*chaosDuration)
 	for time.Now().Before(end) {
-		switch rng.IntN(6) {
+		switch rng.IntN(7) {
 		case 0:
 			i := rng.IntN(len(c.Members))
 			c.Kill(i)
@@ -198,6 +199,17 @@ func TestChaos(t *testing.T) {
 			change()
 			pause(200*time.Millisecond, 800*time.Millisecond)
 			r.Signal(syscall.SIGCONT)
+		case 5:
+			i := rng.IntN(len(c.Members))
+			p := c.Members[i].Proc()
+			p.Signal(syscall.SIGSTOP)
+			faults["etcd member SIGSTOP"]++
+			change()
+			pause(300*time.Millisecond, 1500*time.Millisecond)
+			p.Signal(syscall.SIGCONT)
+			if err := c.WaitHealthy(30 * time.Second); err != nil {
+				t.Fatal(err)
+			}
 		default:
 			change()
 			change()
