@@ -55,6 +55,7 @@ func main() {
 	stormAddr := flag.String("storm-addr", "", "internal: xDS address of -storm-clients")
 	flag.Parse()
 	if *storm || *stormServer || *stormClients {
+		sc.serverCPUProfile = *cpuprofile // the server child profiles itself
 		os.Exit(stormMain(*storm, *stormServer, *stormEtcd, *stormAddr, sc, cfg, *out))
 	}
 	if *cpuprofile != "" {
@@ -99,6 +100,12 @@ func stormMain(parent, server bool, etcd, addr string, sc stormConfig, cfg confi
 	var err error
 	switch {
 	case server:
+		if sc.serverCPUProfile != "" {
+			if f, ferr := os.Create(sc.serverCPUProfile); ferr == nil {
+				_ = pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
+		}
 		err = runStormServer(ctx, etcd)
 	case !parent:
 		err = runStormClients(ctx, addr, sc.streams, sc.window, cfg.fleet, cfg.connectTimeout)

@@ -30,6 +30,8 @@ type stormConfig struct {
 	probes   int           // streams connected before, whose updates are timed
 	timeout  time.Duration // for every storm stream to be configured
 	interval time.Duration // between tablet flips during the storm
+
+	serverCPUProfile string // -cpuprofile, handed to the server child
 }
 
 // stormReport is what -storm prints.
@@ -43,6 +45,7 @@ type stormReport struct {
 	RSSPeakMiB       float64   `json:"rss_peak_mib"`
 	RSSAfterMiB      float64   `json:"rss_after_mib"`
 	ServerCPUSeconds float64   `json:"server_cpu_seconds"` // during the storm
+	PutMaxMS         float64   `json:"put_max_ms"`         // the slowest etcd write of a flip, before or during the storm
 	HeapBeforeMiB    float64   `json:"heap_before_mib"`
 	HeapPeakMiB      float64   `json:"heap_peak_mib"`
 	HeapAfterMiB     float64   `json:"heap_after_mib"`
@@ -115,7 +118,8 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	if err != nil {
 		return nil, err
 	}
-	server := exec.CommandContext(ctx, self, "-storm-server", "-storm-etcd="+etcd.Endpoints()[0], "-memprofile="+heapProfile)
+	server := exec.CommandContext(ctx, self, "-storm-server", "-storm-etcd="+etcd.Endpoints()[0], "-memprofile="+heapProfile,
+		"-cpuprofile="+cfg.serverCPUProfile)
 	server.Stderr = os.Stderr
 	out, err := server.StdoutPipe()
 	if err != nil {
@@ -124,7 +128,17 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	if err := server.Start(); err != nil {
 		return nil, err
 	}
-	defer func() { _ = server.Process.Kill(); _ = server.Wait() }()
+	defer func() { // SIGINT first, so that a profiling child writes its profile
+		_ = server.Process.Signal(os.Interrupt)
+		exited := make(chan struct{})
+		go func() { _ = server.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = server.Process.Kill()
+			<-exited
+		}
+	}()
 	sout := bufio.NewReader(out)
 	addr, err := sout.ReadString('\n')
 	if err != nil {
@@ -135,7 +149,10 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	addr = strings.TrimSpace(addr)
 	log("storm: xds-server (pid %d) on %s, %d tablets", server.Process.Pid, addr, rep.Tablets)
 
-	// Probes: streams already configured, all reading keyspace 0.
+	// Probes: streams already configured, all reading keyspace 0, in every
+	// zone and both protocols, so that every node group the storm's
+	// clients belong to exists before it (as on a replica that already
+	// serves their localities).
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, err
@@ -147,8 +164,9 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	}
 	probes := make([]*adsClient, cfg.probes)
 	for i := range probes {
-		probes[i] = newClient(fmt.Sprintf("probe-%03d", i), i%2 == 1, clusters)
-		go func() { _ = probes[i].run(ctx, conn, "r1", "z0") }()
+		probes[i] = newClient(fmt.Sprintf("probe-%03d", i), (i/9)%2 == 1, clusters)
+		zone := i % 9
+		go func() { _ = probes[i].run(ctx, conn, regions[zone/3], cellName(zone)) }()
 	}
 	for _, p := range probes {
 		select {
@@ -219,6 +237,7 @@ flipping:
 		}
 	}
 	rep.ServerCPUSeconds = procCPU(server.Process.Pid) - cpu0
+	rep.PutMaxMS = flips.putMS
 	close(stop)
 	wg.Wait()
 	rep.RSSPeakMiB, rep.RSSAfterMiB = peak, procRSS(server.Process.Pid, "VmRSS")
@@ -237,6 +256,7 @@ type flipper struct {
 	f      fleet
 	probes []*adsClient
 	n      int
+	putMS  float64 // the slowest etcd write of a flip so far
 }
 
 // flip returns the milliseconds until every probe saw the change, false if
@@ -257,6 +277,7 @@ func (fl *flipper) flip(ctx context.Context) (float64, bool) {
 	if _, err := fl.cli.Put(ctx, "/shardmesh/tablets/"+key.alias, string(rec)); err != nil {
 		return 0, false
 	}
+	fl.putMS = max(fl.putMS, float64(time.Since(t0).Microseconds())/1000)
 	worst := time.Duration(0)
 	deadline := time.Now().Add(10 * time.Second)
 	for _, p := range fl.probes {

@@ -41,11 +41,12 @@ func runStormServer(ctx context.Context, etcd string) error {
 		case <-t.C:
 		}
 		runtime.ReadMemStats(&ms)
-		if heapProfile != "" && runtime.NumGoroutine() > 20000 {
+		if heapProfile != "" && runtime.NumGoroutine() > 20000 { // mid-storm, once
 			if f, err := os.Create(heapProfile); err == nil {
 				_ = pprof.WriteHeapProfile(f)
 				f.Close()
 			}
+			heapProfile = ""
 		}
 		fmt.Printf("heap %d %d\n", ms.HeapInuse, runtime.NumGoroutine())
 	}
@@ -154,6 +155,7 @@ func printStorm(r *stormReport) {
 	fmt.Printf("| other streams: tablet flip → all updated, before the storm, p50 / max | %.1f / %.1f ms |\n", percentile(b, 50), percentile(b, 100))
 	fmt.Printf("| other streams: tablet flip → all updated, during the storm, p50 / max (%d flips) | %.1f / %.1f ms |\n", len(d), percentile(d, 50), percentile(d, 100))
 	fmt.Printf("| flips a probe missed (10 s) | %d |\n", r.ProbeMissed)
+	fmt.Printf("| slowest etcd write of a flip (included above) | %.1f ms |\n", r.PutMaxMS)
 	fmt.Printf("| xds-server RSS before / peak / after | %.0f / %.0f / %.0f MiB |\n", r.RSSBeforeMiB, r.RSSPeakMiB, r.RSSAfterMiB)
 	fmt.Printf("| xds-server Go heap in use before / peak / after | %.0f / %.0f / %.0f MiB |\n", r.HeapBeforeMiB, r.HeapPeakMiB, r.HeapAfterMiB)
 	fmt.Printf("| xds-server goroutines after | %d |\n", r.GoroutinesAfter)
