@@ -7,7 +7,7 @@ XDS_ADDR  ?= 127.0.0.1:18000
 ADMIN_ADDR?= 127.0.0.1:18001
 DATA_DIR  ?= .shardmesh-data
 
-.PHONY: all build run test vet fmt clean bench demo deps ha chaos race
+.PHONY: all build run test vet fmt clean bench demo deps ha chaos race storm
 
 all: build
 
@@ -62,6 +62,11 @@ bench:
 	GOMEMLIMIT=8GiB $(GO) run ./cmd/xds-bench -streams 1000 -changes 200 -burst 1000 \
 		-baseline-changes 3 -baseline-streams 20 -timeout 300s -connect-timeout 900s \
 		-out bench.json -plot docs/convergence.png
+
+# A reconnect storm on one replica (docs/performance.md): 5,000 streams,
+# each on its own connection, within one second.
+storm:
+	$(GO) run ./cmd/xds-bench -storm -storm-streams 5000 -connect-timeout 300s
 
 fmt:
 	gofmt -w cmd pkg internal
