@@ -94,8 +94,11 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	if cfg.MaxConnectionAge <= 0 {
 		cfg.MaxConnectionAge = -1 // never
 	}
-	if cfg.MaxConnectionAgeGrace <= 0 || cfg.DrainTimeout <= 0 {
-		return cfg, 0, fmt.Errorf("--max-connection-age-grace and --drain-timeout must be > 0 (got %v, %v)", cfg.MaxConnectionAgeGrace, cfg.DrainTimeout)
+	if cfg.MaxConnectionAgeGrace <= 0 {
+		return cfg, 0, fmt.Errorf("--max-connection-age-grace must be > 0 (got %v)", cfg.MaxConnectionAgeGrace)
+	}
+	if cfg.DrainTimeout <= 0 {
+		return cfg, 0, fmt.Errorf("--drain-timeout must be > 0 (got %v)", cfg.DrainTimeout)
 	}
 	if cfg.EtcdPassword == "" {
 		cfg.EtcdPassword = os.Getenv("SHARDMESH_ETCD_PASSWORD")
