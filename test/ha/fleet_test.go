@@ -136,9 +136,6 @@ func routesTo(t testing.TB, c *xdstest.Client, timeout time.Duration, want strin
 	})
 }
 
-// clientv3Client keeps the write callbacks short.
-type clientv3Client = clientv3.Client
-
 func slicesSorted(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }

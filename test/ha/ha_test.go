@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/shardmesh/shardmesh/internal/etcdcluster"
 	"github.com/shardmesh/shardmesh/internal/xdstest"
 )
@@ -31,7 +33,7 @@ func (h *haEnv) change(t *testing.T, cl *xdstest.Client, since time.Time, limit 
 	if h.serving == replicaA {
 		next = replicaB
 	}
-	writeWhenBack(t, h.c.Endpoints(), func(ctx context.Context, cli *clientv3Client) error {
+	writeWhenBack(t, h.c.Endpoints(), func(ctx context.Context, cli *clientv3.Client) error {
 		return h.f.serveOnly(ctx, cli, next)
 	})
 	seen := firstCallTo(t, cl, next, since.Add(limit+10*time.Second))
