@@ -222,7 +222,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if !errors.Is(err, rpctypes.ErrCompacted) && !errors.Is(err, errWatchStalled) {
 			w.setDisconnected(err)
 		}
-		w.log.Warn("etcd source failed; keeping the last topology and retrying", "revision", w.rev, "error", err)
+		if errors.Is(err, errWatchStalled) {
+			w.log.Warn("etcd member stalled; reopening the watch", "revision", w.rev, "error", err)
+		} else {
+			w.log.Warn("etcd source failed; keeping the last topology and retrying", "revision", w.rev, "error", err)
+		}
 		if !w.retry.wait(ctx) {
 			return ctx.Err()
 		}
