@@ -141,6 +141,13 @@ func TestChaos(t *testing.T) {
 			st.badSchema[a] = !st.badSchema[a]
 			faults["schema flip"]++
 		}
+		// Keep one replica readable most of the time, so that reads test
+		// routing rather than answer UNAVAILABLE: with none left, one comes
+		// back in the same write.
+		if !slices.ContainsFunc(chaosReplicas, st.readable) && rng.IntN(4) > 0 {
+			a := chaosReplicas[rng.IntN(len(chaosReplicas))]
+			st.serving[a], st.badSchema[a] = true, false
+		}
 		apply()
 	}
 	restartMember := func(i int) {
