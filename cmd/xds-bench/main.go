@@ -5,6 +5,10 @@
 //
 //	go run ./cmd/xds-bench                 # 20k tablets, 1000 streams (docs/performance.md)
 //	go run ./cmd/xds-bench -smoke          # a few hundred tablets, a few streams
+//	go run ./cmd/xds-bench -storm          # a reconnect storm: 5000 streams within 1 s (docs/performance.md)
+//
+// -storm runs the xds-server pipeline and the storm's clients as two child
+// processes of this command (-storm-server, -storm-clients).
 package main
 
 import (
@@ -39,7 +43,21 @@ func main() {
 	plot := flag.String("plot", "", "write the latency distribution as a PNG to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.StringVar(&heapProfile, "memprofile", "", "write a heap profile after the burst to this file")
+	storm := flag.Bool("storm", false, "measure a reconnect storm instead: -storm-streams streams within -storm-window")
+	var sc stormConfig
+	flag.IntVar(&sc.streams, "storm-streams", 5000, "streams in the storm, each on its own connection")
+	flag.DurationVar(&sc.window, "storm-window", time.Second, "how long the storm's streams take to arrive")
+	flag.IntVar(&sc.probes, "storm-probes", 50, "streams connected before the storm whose updates are timed during it")
+	flag.DurationVar(&sc.interval, "storm-flip-interval", 250*time.Millisecond, "time between tablet flips during the storm")
+	stormServer := flag.Bool("storm-server", false, "internal: the storm's xds-server child")
+	stormClients := flag.Bool("storm-clients", false, "internal: the storm's client child")
+	stormEtcd := flag.String("storm-etcd", "", "internal: etcd endpoint of -storm-server")
+	stormAddr := flag.String("storm-addr", "", "internal: xDS address of -storm-clients")
 	flag.Parse()
+	if *storm || *stormServer || *stormClients {
+		sc.serverCPUProfile = *cpuprofile // the server child profiles itself
+		os.Exit(stormMain(*storm, *stormServer, *stormEtcd, *stormAddr, sc, cfg, *out))
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err == nil {
@@ -72,6 +90,43 @@ func main() {
 			os.Exit(1)
 		}
 	}
+}
+
+// stormMain runs one of the -storm roles and returns the exit status.
+func stormMain(parent, server bool, etcd, addr string, sc stormConfig, cfg config, out string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sc.fleet, sc.timeout = cfg.fleet, cfg.connectTimeout
+	var err error
+	switch {
+	case server:
+		if sc.serverCPUProfile != "" {
+			if f, ferr := os.Create(sc.serverCPUProfile); ferr == nil {
+				_ = pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
+		}
+		err = runStormServer(ctx, etcd)
+	case !parent:
+		err = runStormClients(ctx, addr, sc.streams, sc.window, cfg.fleet, cfg.connectTimeout)
+	default:
+		var rep *stormReport
+		rep, err = runStorm(ctx, sc, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
+		if rep != nil {
+			printStorm(rep)
+			if out != "" {
+				b, _ := json.MarshalIndent(rep, "", "  ")
+				if werr := os.WriteFile(out, b, 0o644); werr != nil && err == nil {
+					err = werr
+				}
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "xds-bench:", err)
+		return 1
+	}
+	return 0
 }
 
 func smokeConfig() config {

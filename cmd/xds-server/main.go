@@ -49,6 +49,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
+	a.Drain()
 	a.Close()
 	return nil
 }
@@ -71,6 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	fs.StringVar(&cfg.Vitess.GlobalRoot, "vitess-topo-root", "/vitess/global", "with --source=vitess: the Vitess global topology root in etcd (vtctld --topo-global-root)")
 	fs.DurationVar(&cfg.Vitess.HealthTimeout, "vitess-health-timeout", time.Minute, "with --source=vitess: a tablet whose health stream is silent this long is not routed")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&cfg.MaxConnectionAge, "max-connection-age", app.DefaultMaxConnectionAge, "an xDS connection gets a GOAWAY after this age (±10% jitter), so clients rebalance across replicas; 0 or negative: never")
+	fs.DurationVar(&cfg.MaxConnectionAgeGrace, "max-connection-age-grace", app.DefaultMaxConnectionAgeGrace, "how long a connection past --max-connection-age keeps its streams before they are closed")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", app.DefaultDrainTimeout, "on SIGTERM: GOAWAY to every client, then this long before the remaining streams are closed")
 	fs.StringVar(&cfg.XDSTLS.Cert, "tls-cert", "", "xDS server certificate (PEM); enables TLS")
 	fs.StringVar(&cfg.XDSTLS.Key, "tls-key", "", "xDS server private key (PEM)")
 	fs.StringVar(&cfg.XDSTLS.CA, "tls-client-ca", "", "CA of client certificates: requires mTLS; node tenants then come from the certificate's spiffe://<domain>/tenant/<name> SAN")
@@ -94,6 +98,15 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	}
 	if cfg.Source != app.SourceShardmesh && cfg.Source != app.SourceVitess {
 		return cfg, 0, fmt.Errorf("--source: %q is not shardmesh or vitess", cfg.Source)
+	}
+	if cfg.MaxConnectionAge <= 0 {
+		cfg.MaxConnectionAge = -1 // never
+	}
+	if cfg.MaxConnectionAgeGrace <= 0 {
+		return cfg, 0, fmt.Errorf("--max-connection-age-grace must be > 0 (got %v)", cfg.MaxConnectionAgeGrace)
+	}
+	if cfg.DrainTimeout <= 0 {
+		return cfg, 0, fmt.Errorf("--drain-timeout must be > 0 (got %v)", cfg.DrainTimeout)
 	}
 	if cfg.EtcdPassword == "" {
 		cfg.EtcdPassword = os.Getenv("SHARDMESH_ETCD_PASSWORD")

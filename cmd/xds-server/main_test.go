@@ -26,6 +26,8 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		"bad duration":        {[]string{"--batch-holdoff=soon"}, "batch-holdoff"},
 		"stray argument":      {[]string{"serve"}, "unexpected arguments"},
 		"unknown source":      {[]string{"--source=zookeeper"}, "--source"},
+		"zero age grace":      {[]string{"--max-connection-age-grace=0s"}, "--max-connection-age-grace"},
+		"negative drain":      {[]string{"--drain-timeout=-1s"}, "--drain-timeout"},
 		"missing seed file":   {[]string{"--seed=/nonexistent.yaml", "--embedded-etcd-addr=127.0.0.1:0", "--xds-addr=127.0.0.1:0", "--admin-addr=", "--etcd-data-dir=" + t.TempDir()}, "--seed"},
 		"xds-addr not usable": {[]string{"--xds-addr=256.0.0.1:1", "--embedded-etcd-addr=127.0.0.1:0", "--admin-addr=", "--etcd-data-dir=" + t.TempDir()}, "--xds-addr"},
 	}

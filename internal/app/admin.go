@@ -27,6 +27,10 @@ func (a *App) adminHandler() http.Handler {
 			http.Error(w, "waiting for the first complete topology sync", http.StatusServiceUnavailable)
 			return
 		}
+		if a.draining.Load() {
+			http.Error(w, "draining: shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /debug/nodes", func(w http.ResponseWriter, _ *http.Request) {

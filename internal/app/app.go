@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -51,6 +53,15 @@ type Config struct {
 	Source string
 	Vitess VitessConfig
 
+	// MaxConnectionAge and MaxConnectionAgeGrace bound an xDS
+	// connection's life (see keepaliveOption); zero takes the defaults,
+	// negative means forever.
+	MaxConnectionAge      time.Duration
+	MaxConnectionAgeGrace time.Duration
+	// DrainTimeout is how long Drain lets clients move before closing
+	// their streams; zero takes DefaultDrainTimeout.
+	DrainTimeout time.Duration
+
 	HoldOff  time.Duration // topology batching hold-off
 	MaxDelay time.Duration // topology batching maximum delay
 
@@ -73,10 +84,13 @@ type App struct {
 	AdminAddr net.Addr // nil when disabled
 
 	log    *slog.Logger
+	cfg    Config
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	admin  *http.Server
 	synced chan struct{}
+
+	draining atomic.Bool // set by Drain: /readyz answers 503
 }
 
 // Start starts every part and returns once they are listening; the first
@@ -84,7 +98,7 @@ type App struct {
 // error everything started so far is stopped.
 func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	cfg.defaults()
-	a := &App{log: cfg.Logger, synced: make(chan struct{})}
+	a := &App{log: cfg.Logger, cfg: cfg, synced: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -100,7 +114,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.log.Info("embedded etcd started", "client_urls", endpoints, "data_dir", cfg.EtcdDataDir)
 	}
 	etcdCfg := clientv3.Config{Endpoints: endpoints, DialTimeout: cfg.EtcdDialTimeout, Logger: zap.NewNop(),
-		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword}
+		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword, DialOptions: topowatch.DialOptions()}
 	if cfg.EtcdTLS.enabled() {
 		if etcdCfg.TLS, err = clientTLS(cfg.EtcdTLS); err != nil {
 			return nil, err
@@ -135,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		}, obs)
 	}
 
-	grpcOpts := cfg.GRPCOptions
+	grpcOpts := append([]grpc.ServerOption{keepaliveOption(cfg)}, cfg.GRPCOptions...)
 	if cfg.XDSTLS.enabled() {
 		tlsCfg, err := serverTLS(cfg.XDSTLS)
 		if err != nil {
@@ -184,6 +198,21 @@ func (c *Config) defaults() {
 	}
 	if c.EtcdDataDir == "" {
 		c.EtcdDataDir = "default.etcd"
+	}
+	if c.MaxConnectionAge == 0 {
+		c.MaxConnectionAge = DefaultMaxConnectionAge
+	}
+	if c.MaxConnectionAge < 0 {
+		c.MaxConnectionAge = time.Duration(math.MaxInt64) // gRPC's "infinity"
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.MaxConnectionAgeGrace == 0 {
+		c.MaxConnectionAgeGrace = DefaultMaxConnectionAgeGrace
+	}
+	if c.MaxConnectionAgeGrace < 0 {
+		c.MaxConnectionAgeGrace = time.Duration(math.MaxInt64)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -29,18 +29,28 @@ type Node struct {
 
 // Bootstrap returns a grpc-go xDS bootstrap for a node talking to the xDS
 // server at addr over plaintext.
-func Bootstrap(addr string, n Node) []byte {
+func Bootstrap(addr string, n Node) []byte { return BootstrapServers([]string{addr}, n) }
+
+// BootstrapServers returns a grpc-go xDS bootstrap listing several xDS
+// servers in priority order: gRFC A71 fallback, where the client uses a
+// lower-priority server only while the higher ones are unreachable and a
+// resource it watches is not cached.
+func BootstrapServers(addrs []string, n Node) []byte {
+	servers := make([]any, len(addrs))
+	for i, addr := range addrs {
+		servers[i] = map[string]any{
+			"server_uri":      addr,
+			"channel_creds":   []any{map[string]string{"type": "insecure"}},
+			"server_features": []string{"xds_v3"},
+		}
+	}
 	node := map[string]any{"id": n.ID, "locality": map[string]string{"region": n.Region, "zone": n.Zone}}
 	if n.Tenant != "" {
 		node["metadata"] = map[string]string{"tenant": n.Tenant}
 	}
 	b, err := json.Marshal(map[string]any{
-		"xds_servers": []any{map[string]any{
-			"server_uri":      addr,
-			"channel_creds":   []any{map[string]string{"type": "insecure"}},
-			"server_features": []string{"xds_v3"},
-		}},
-		"node": node,
+		"xds_servers": servers,
+		"node":        node,
 	})
 	if err != nil {
 		panic(err)
@@ -60,7 +70,13 @@ type Client struct {
 // bootstrap; it is closed when the test ends.
 func Dial(t testing.TB, xdsAddr string, n Node, keyspace string, backends Backends) *Client {
 	t.Helper()
-	builder, err := xds.NewXDSResolverWithConfigForTesting(Bootstrap(xdsAddr, n))
+	return DialBootstrap(t, Bootstrap(xdsAddr, n), keyspace, backends)
+}
+
+// DialBootstrap is Dial with a bootstrap of the caller's.
+func DialBootstrap(t testing.TB, bootstrap []byte, keyspace string, backends Backends) *Client {
+	t.Helper()
+	builder, err := xds.NewXDSResolverWithConfigForTesting(bootstrap)
 	if err != nil {
 		t.Fatalf("xds resolver: %v", err)
 	}

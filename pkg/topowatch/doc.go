@@ -19,7 +19,15 @@
 // unreachable nothing is published: the last topology stays in force
 // downstream (fail-static), and Health says the source is disconnected.
 //
-// All scheduling (hold-off, maximum delay, back-off, health probes) runs on
+// A member that hangs keeps its connection open and fails nothing, so the
+// watch asks it for progress every StallInterval and reopens itself on a
+// new stream when a request goes unanswered. The etcd client should dial
+// with DialOptions: gRPC's default reconnect back-off (1 s growing to
+// 2 min) would otherwise decide how long after etcd's return the watch
+// resumes.
+//
+// All scheduling (hold-off, maximum delay, back-off, health probes, stall
+// checks) runs on
 // an injected clockwork.Clock, so tests advance a fake clock instead of
 // sleeping.
 package topowatch

@@ -23,7 +23,8 @@ const (
 	DefaultMaxDelay      = 50 * time.Millisecond
 	DefaultPageSize      = 1000
 	DefaultProbeInterval = time.Second
-	DefaultMaxBackoff    = 2 * time.Second
+	DefaultMaxBackoff    = 500 * time.Millisecond
+	DefaultStallInterval = 300 * time.Millisecond
 )
 
 // minBackoff is the first retry delay; it never exceeds MaxBackoff.
@@ -56,8 +57,17 @@ type Config struct {
 	// runs on Clock; its timeout, like the 5 s timeout of each listing
 	// Get, is in real time, since it bounds network I/O.
 	ProbeInterval time.Duration
+	// StallInterval is how often the watch asks its etcd member for a
+	// progress notification (etcd's RequestProgress). When a whole
+	// interval passes with the previous request unanswered and nothing
+	// else received, the member is taken as stalled and the watch is
+	// reopened (on a new stream, through any member) from the last
+	// revision: a change then arrives within about three intervals of a
+	// member hanging. Negative disables the check; it runs on Clock.
+	StallInterval time.Duration
 	// MaxBackoff bounds the delay between retries of a failed list or
-	// watch.
+	// watch. The default, 500 ms, matches ReconnectBackoff: a retry
+	// should not wait longer than the connection it needs.
 	MaxBackoff time.Duration
 	// Clock schedules batching, retries and probes; nil is the real clock.
 	Clock clockwork.Clock
@@ -104,6 +114,7 @@ type Watcher struct {
 	// Used only by Run's goroutine.
 	builder Store
 	rev     int64 // the revision the builder reflects
+	attempt int64 // watches opened, for a stream of their own each
 	batch   batcher
 	retry   backoff
 
@@ -148,6 +159,9 @@ func New(cfg Config, obs Observer) *Watcher {
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.StallInterval == 0 {
+		cfg.StallInterval = DefaultStallInterval
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
@@ -207,10 +221,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if err == nil {
 			continue
 		}
-		if !errors.Is(err, rpctypes.ErrCompacted) { // a listing that raced a compaction
+		// A listing that raced a compaction, or a watch that stalled on one
+		// member (the others may answer: the probe decides), does not
+		// mean etcd is gone.
+		if !errors.Is(err, rpctypes.ErrCompacted) && !errors.Is(err, errWatchStalled) {
 			w.setDisconnected(err)
 		}
-		w.log.Warn("etcd source failed; keeping the last topology and retrying", "revision", w.rev, "error", err)
+		if errors.Is(err, errWatchStalled) {
+			w.log.Warn("etcd member stalled; reopening the watch", "revision", w.rev, "error", err)
+		} else {
+			w.log.Warn("etcd source failed; keeping the last topology and retrying", "revision", w.rev, "error", err)
+		}
 		if !w.retry.wait(ctx) {
 			return ctx.Err()
 		}

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/shardmesh/shardmesh/internal/embedetcd"
+	"github.com/shardmesh/shardmesh/internal/ops"
+)
+
+// stormConfig is the -storm mode: a reconnect storm on one replica.
+type stormConfig struct {
+	fleet    fleet
+	streams  int           // streams arriving in the storm
+	window   time.Duration // over which they arrive
+	probes   int           // streams connected before, whose updates are timed
+	timeout  time.Duration // for every storm stream to be configured
+	interval time.Duration // between tablet flips during the storm
+
+	serverCPUProfile string // -cpuprofile, handed to the server child
+}
+
+// stormReport is what -storm prints.
+type stormReport struct {
+	Tablets          int       `json:"tablets"`
+	Storm            clientRep `json:"storm"`
+	ProbeBeforeMS    []float64 `json:"probe_before_ms"` // flip → every probe stream updated, before the storm
+	ProbeDuringMS    []float64 `json:"probe_during_ms"` // the same, during the storm
+	ProbeMissed      int       `json:"probe_missed"`    // flips a probe did not see within 10 s
+	RSSBeforeMiB     float64   `json:"rss_before_mib"`
+	RSSPeakMiB       float64   `json:"rss_peak_mib"`
+	RSSAfterMiB      float64   `json:"rss_after_mib"`
+	ServerCPUSeconds float64   `json:"server_cpu_seconds"` // during the storm
+	PutMaxMS         float64   `json:"put_max_ms"`         // the slowest etcd write of a flip, before or during the storm
+	HeapBeforeMiB    float64   `json:"heap_before_mib"`
+	HeapPeakMiB      float64   `json:"heap_peak_mib"`
+	HeapAfterMiB     float64   `json:"heap_after_mib"`
+	GoroutinesAfter  int       `json:"goroutines_after"`
+}
+
+// heapLines follows the -storm-server child's "heap <bytes> <goroutines>"
+// lines.
+type heapLines struct {
+	mu         sync.Mutex // guards the fields below
+	last, peak float64
+	goroutines int
+}
+
+func (h *heapLines) follow(r *bufio.Reader) {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		var b float64
+		var g int
+		if _, err := fmt.Sscanf(line, "heap %f %d", &b, &g); err == nil {
+			h.mu.Lock()
+			h.last, h.goroutines = b/(1<<20), g
+			h.peak = max(h.peak, h.last)
+			h.mu.Unlock()
+		}
+	}
+}
+
+// read returns the last and peak heap (MiB) and the last goroutine count,
+// and restarts the peak.
+func (h *heapLines) read() (last, peak float64, goroutines int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	last, peak, goroutines = h.last, h.peak, h.goroutines
+	h.peak = h.last
+	return last, peak, goroutines
+}
+
+// runStorm starts etcd with the fleet (here), the xds-server pipeline (a
+// child process: -storm-server) and probe streams (here), then a second
+// child (-storm-clients) that opens cfg.streams streams within cfg.window,
+// each on its own connection, as the clients of a dead replica reconnect.
+// While they arrive, a tablet flips every cfg.interval and the probes'
+// update latency is timed; the server's RSS is sampled from /proc.
+func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*stormReport, error) {
+	dir, err := os.MkdirTemp("", "xds-bench-storm-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	etcd, err := embedetcd.Start(ctx, embedetcd.Config{Dir: dir, ClientAddr: "127.0.0.1:0"})
+	if err != nil {
+		return nil, err
+	}
+	defer etcd.Close()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	if err := ops.ApplyRecords(ctx, cli, "/shardmesh/", cfg.fleet.records()); err != nil {
+		return nil, err
+	}
+	rep := &stormReport{Tablets: cfg.fleet.size()}
+
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	server := exec.CommandContext(ctx, self, "-storm-server", "-storm-etcd="+etcd.Endpoints()[0], "-memprofile="+heapProfile,
+		"-cpuprofile="+cfg.serverCPUProfile)
+	server.Stderr = os.Stderr
+	out, err := server.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := server.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { // SIGINT first, so that a profiling child writes its profile
+		_ = server.Process.Signal(os.Interrupt)
+		exited := make(chan struct{})
+		go func() { _ = server.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = server.Process.Kill()
+			<-exited
+		}
+	}()
+	sout := bufio.NewReader(out)
+	addr, err := sout.ReadString('\n')
+	if err != nil {
+		return nil, fmt.Errorf("storm server: %w", err)
+	}
+	heap := &heapLines{}
+	go heap.follow(sout)
+	addr = strings.TrimSpace(addr)
+	log("storm: xds-server (pid %d) on %s, %d tablets", server.Process.Pid, addr, rep.Tablets)
+
+	// Probes: streams already configured, all reading keyspace 0, in every
+	// zone and both protocols, so that every node group the storm's
+	// clients belong to exists before it (as on a replica that already
+	// serves their localities).
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var clusters []string
+	for s := range cfg.fleet.shards {
+		clusters = append(clusters, cfg.fleet.keyspace(0)+"/"+shardName(s, cfg.fleet.shards)+"/replica")
+	}
+	probes := make([]*adsClient, cfg.probes)
+	for i := range probes {
+		probes[i] = newClient(fmt.Sprintf("probe-%03d", i), (i/9)%2 == 1, clusters)
+		zone := i % 9
+		go func() { _ = probes[i].run(ctx, conn, regions[zone/3], cellName(zone)) }()
+	}
+	for _, p := range probes {
+		select {
+		case <-p.ready:
+		case <-time.After(60 * time.Second):
+			return nil, fmt.Errorf("%v not configured in 60 s", p)
+		}
+	}
+	flips := &flipper{cli: cli, f: cfg.fleet, probes: probes}
+	for range 10 {
+		if d, ok := flips.flip(ctx); ok {
+			rep.ProbeBeforeMS = append(rep.ProbeBeforeMS, d)
+		} else {
+			rep.ProbeMissed++
+		}
+	}
+	rep.RSSBeforeMiB = procRSS(server.Process.Pid, "VmRSS")
+	rep.HeapBeforeMiB, _, _ = heap.read()
+	cpu0 := procCPU(server.Process.Pid)
+
+	clients := exec.CommandContext(ctx, self, "-storm-clients", "-storm-addr="+addr, "-storm-streams="+strconv.Itoa(cfg.streams),
+		"-storm-window="+cfg.window.String(), "-keyspaces="+strconv.Itoa(cfg.fleet.keyspaces), "-shards="+strconv.Itoa(cfg.fleet.shards),
+		"-connect-timeout="+cfg.timeout.String())
+	clients.Stderr = os.Stderr
+	cout, err := clients.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdin, err := clients.StdinPipe() // closing it ends the child
+	if err != nil {
+		return nil, err
+	}
+	if err := clients.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { stdin.Close(); _ = clients.Wait() }()
+	log("storm: %d streams arriving within %v (pid %d)", cfg.streams, cfg.window, clients.Process.Pid)
+
+	done := make(chan error, 1)
+	go func() { done <- json.NewDecoder(cout).Decode(&rep.Storm) }()
+	var peak float64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() { // RSS sampler
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			peak = max(peak, procRSS(server.Process.Pid, "VmRSS"))
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	var stormErr error
+flipping:
+	for {
+		if d, ok := flips.flip(ctx); ok {
+			rep.ProbeDuringMS = append(rep.ProbeDuringMS, d)
+		} else {
+			rep.ProbeMissed++
+		}
+		select {
+		case stormErr = <-done:
+			break flipping
+		case <-time.After(cfg.interval):
+		}
+	}
+	rep.ServerCPUSeconds = procCPU(server.Process.Pid) - cpu0
+	rep.PutMaxMS = flips.putMS
+	close(stop)
+	wg.Wait()
+	rep.RSSPeakMiB, rep.RSSAfterMiB = peak, procRSS(server.Process.Pid, "VmRSS")
+	_, rep.HeapPeakMiB, _ = heap.read()
+	<-time.After(time.Second) // let a GC cycle run before reading the heap after the storm
+	rep.HeapAfterMiB, _, rep.GoroutinesAfter = heap.read()
+	if stormErr != nil {
+		return rep, fmt.Errorf("storm clients: %w", stormErr)
+	}
+	return rep, nil
+}
+
+// flipper flips one tablet of keyspace 0 and times its arrival at every probe.
+type flipper struct {
+	cli    *clientv3.Client
+	f      fleet
+	probes []*adsClient
+	n      int
+	putMS  float64 // the slowest etcd write of a flip so far
+}
+
+// flip returns the milliseconds until every probe saw the change, false if
+// one did not within 10 s.
+func (fl *flipper) flip(ctx context.Context) (float64, bool) {
+	fl.n++
+	s, t := fl.n%fl.f.shards, 1+fl.n%9
+	state, health := "NOT_SERVING", corev3.HealthStatus_UNHEALTHY
+	if (fl.n/(fl.f.shards*9))%2 == 1 {
+		state, health = "SERVING", corev3.HealthStatus_HEALTHY
+	}
+	key := watchKey{cluster: fl.f.keyspace(0) + "/" + shardName(s, fl.f.shards) + "/replica", alias: fl.f.alias(0, s, t)}
+	for _, p := range fl.probes {
+		p.expect(key, health)
+	}
+	rec, _ := json.Marshal(fl.f.tablet(0, s, t, state))
+	t0 := time.Now()
+	if _, err := fl.cli.Put(ctx, "/shardmesh/tablets/"+key.alias, string(rec)); err != nil {
+		return 0, false
+	}
+	fl.putMS = max(fl.putMS, float64(time.Since(t0).Microseconds())/1000)
+	worst := time.Duration(0)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range fl.probes {
+		for {
+			if at, seen := p.seenAt(key); seen {
+				worst = max(worst, at.Sub(t0))
+				break
+			}
+			if time.Now().After(deadline) {
+				return 0, false
+			}
+			time.Sleep(500 * time.Microsecond) // polling the probes' own timestamps
+		}
+	}
+	return float64(worst.Microseconds()) / 1000, true
+}
+
+// procRSS reads a VmRSS/VmHWM line of /proc/pid/status, in MiB.
+func procRSS(pid int, field string) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// procCPU is the process's user+system CPU seconds (/proc/pid/stat).
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(fields) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(fields[11], 64)
+	sy, _ := strconv.ParseFloat(fields[12], 64)
+	return (u + sy) / 100 // USER_HZ
+}
+
+// waitStdinEOF blocks until the parent closes our stdin.
+func waitStdinEOF() { _, _ = io.Copy(io.Discard, os.Stdin) }
