@@ -120,6 +120,15 @@ func shiftIndex(typ topology.TabletType) (int, bool) {
 type Resolver struct {
 	prev, cur map[*topology.Shard]*ShardEnv
 	scratch   ShardEnv
+	// shards holds what fill needs of each shard's tablets: a shard is
+	// immutable, so it is found once per shard, not once per topology.
+	shards, prevShards map[*topology.Shard]shardFacts
+}
+
+// shardFacts are facts of a shard's tablets that fill reads.
+type shardFacts struct {
+	cells       []string  // the tablets' distinct cells, sorted
+	lastServing time.Time // the latest serving_since of a SERVING tablet
 }
 
 // Resolve returns the inputs of a keyspace's shards at now, in the order
@@ -127,12 +136,13 @@ type Resolver struct {
 // depends on the whole keyspace) is done once.
 func (r *Resolver) Resolve(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) []ShardInputs {
 	if r.cur == nil {
-		r.cur = map[*topology.Shard]*ShardEnv{}
+		r.cur = make(map[*topology.Shard]*ShardEnv, len(r.prev))
+		r.shards = make(map[*topology.Shard]shardFacts, len(r.prevShards))
 	}
 	shifts := cellShifts(topo, ks, now)
 	out := make([]ShardInputs, len(shards))
 	for i, s := range shards {
-		r.scratch.fill(topo, ks, s, shifts, now)
+		r.scratch.fill(topo, ks, s, r.factsOf(s), shifts, now)
 		env := r.prev[s]
 		if env == nil || !env.equal(&r.scratch) {
 			env = r.scratch.clone()
@@ -147,6 +157,27 @@ func (r *Resolver) Resolve(topo *topology.Topology, ks *topology.Keyspace, shard
 // Sweep are forgotten.
 func (r *Resolver) Sweep() {
 	r.prev, r.cur = r.cur, nil
+	r.prevShards, r.shards = r.shards, nil
+}
+
+// factsOf returns a shard's facts.
+func (r *Resolver) factsOf(s *topology.Shard) shardFacts {
+	f, ok := r.shards[s]
+	if !ok {
+		if f, ok = r.prevShards[s]; !ok {
+			for _, t := range s.Tablets {
+				if !slices.Contains(f.cells, t.Cell) {
+					f.cells = append(f.cells, t.Cell)
+				}
+				if t.State == topology.StateServing && t.ServingSince.After(f.lastServing) {
+					f.lastServing = t.ServingSince
+				}
+			}
+			slices.Sort(f.cells)
+		}
+		r.shards[s] = f
+	}
+	return f
 }
 
 // ResolveShards is Resolve without reuse.
@@ -180,25 +211,21 @@ func cellShifts(topo *topology.Topology, ks *topology.Keyspace, now time.Time) [
 }
 
 // fill sets e to a shard's environment at now, reusing e's slices.
-func (e *ShardEnv) fill(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, shifts [2]CellShift, now time.Time) {
+func (e *ShardEnv) fill(topo *topology.Topology, ks *topology.Keyspace, s *topology.Shard, f shardFacts, shifts [2]CellShift, now time.Time) {
 	*e = ShardEnv{Cells: e.Cells[:0], Drains: e.Drains[:0], Ramps: e.Ramps[:0], Prefer: topo.Overrides.Prefer[ks.Name], Shifts: shifts}
-	// The tablets' cells first (a shard has a few), then one look-up each.
-	for _, t := range s.Tablets {
-		if !slices.ContainsFunc(e.Cells, func(c topology.Cell) bool { return c.Name == t.Cell }) {
-			e.Cells = append(e.Cells, topology.Cell{Name: t.Cell})
+	for _, name := range f.cells {
+		if len(topo.Overrides.Drains) > 0 {
+			if d, ok := topo.Overrides.Drains[name]; ok {
+				e.Drains = append(e.Drains, DrainStep{Cell: name, Step: d.Step(now, RampSteps), Reason: d.Reason})
+			}
+		}
+		if rec, ok := topo.Cells[name]; ok {
+			e.Cells = append(e.Cells, rec)
 		}
 	}
-	known := e.Cells[:0]
-	for _, c := range e.Cells {
-		if d, ok := topo.Overrides.Drains[c.Name]; ok {
-			e.Drains = append(e.Drains, DrainStep{Cell: c.Name, Step: d.Step(now, RampSteps), Reason: d.Reason})
-		}
-		if rec, ok := topo.Cells[c.Name]; ok {
-			known = append(known, rec)
-		}
-	}
-	e.Cells = known
-	if ks.Ramp.Window > 0 {
+	// A tablet ramps for ramp.window after its serving_since: past the
+	// latest one, none does.
+	if ks.Ramp.Window > 0 && now.Before(f.lastServing.Add(ks.Ramp.Window)) {
 		ramping := false
 		for _, t := range s.Tablets {
 			step := rampStep(ks, t, now)
@@ -209,6 +236,4 @@ func (e *ShardEnv) fill(topo *topology.Topology, ks *topology.Keyspace, s *topol
 			e.Ramps = e.Ramps[:0]
 		}
 	}
-	slices.SortFunc(e.Cells, func(a, b topology.Cell) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(e.Drains, func(a, b DrainStep) int { return strings.Compare(a.Cell, b.Cell) })
 }
