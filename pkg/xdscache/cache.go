@@ -34,9 +34,14 @@ type Cache struct {
 	bindMu sync.Mutex
 	bound  map[*corev3.Node]string
 
-	mu        sync.Mutex // guards topo, groups, streams and idle
+	mu        sync.Mutex // guards topo, groups, building, streams and idle
 	topo      *topology.Topology
 	groups    map[string]translate.Group
+	building  map[string]bool // groups whose first snapshot RegisterAs is building
+	applied   uint64          // OnTopology calls so far
+	// beforeFirstBuild, when set (tests), runs before a new group's first
+	// build, without c.mu held.
+	beforeFirstBuild func()
 	streams   map[string]int       // group ID -> open streams
 	idle      map[string]time.Time // group ID -> when its last stream closed
 	groupIdle time.Duration
@@ -87,6 +92,7 @@ func NewCache(opts CacheOptions) *Cache {
 		log:       opts.Logger,
 		now:       opts.Now,
 		groups:    map[string]translate.Group{},
+		building:  map[string]bool{},
 		bound:     map[*corev3.Node]string{},
 		streams:   map[string]int{},
 		idle:      map[string]time.Time{},
@@ -178,17 +184,43 @@ func (c *Cache) Register(node *corev3.Node) translate.Group {
 // stream's first request (with the tenant of the stream's certificate
 // under mTLS), Bind for a node a later request carries, and Release when
 // the stream closes.
+//
+// A new group's first snapshot is built without holding the cache's lock,
+// so that clients of new localities arriving together (a replica's clients
+// reconnecting to this one) never hold up the updates of the groups already
+// served; streams of the group that arrive meanwhile are answered when it
+// is published.
 func (c *Cache) RegisterAs(node *corev3.Node, g translate.Group) {
 	c.Bind(node, g)
+	id := g.ID()
+	c.mu.Lock()
+	c.streams[id]++
+	delete(c.idle, id)
+	_, known := c.groups[id]
+	if known || c.building[id] || c.topo == nil {
+		if !known && !c.building[id] {
+			c.groups[id] = g // the first topology builds it
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.building[id] = true
+	topo, now, applied := c.topo, c.now(), c.applied
+	c.mu.Unlock()
+
+	if c.beforeFirstBuild != nil {
+		c.beforeFirstBuild()
+	}
+	c.publish(g, topo, now)
+
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.streams[g.ID()]++
-	delete(c.idle, g.ID())
-	if _, ok := c.groups[g.ID()]; !ok {
-		c.groups[g.ID()] = g
-		if c.topo != nil {
-			c.publish(g, c.now())
-		}
+	delete(c.building, id)
+	c.groups[id] = g
+	if c.applied != applied {
+		// Topologies (or time phases) applied meanwhile did not build the
+		// group: catch up.
+		c.publish(g, c.topo, c.now())
 	}
 }
 
@@ -247,6 +279,7 @@ func (c *Cache) OnTopology(t *topology.Topology) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.topo = t
+	c.applied++
 	now := c.now()
 	c.forgetIdle(now)
 	groups := make([]translate.Group, 0, len(c.groups))
@@ -257,7 +290,7 @@ func (c *Cache) OnTopology(t *topology.Topology) {
 	// group, and each group's streams are answered as soon as it is built.
 	var changed atomic.Int64
 	parallel(len(groups), func(i int) {
-		if c.publish(groups[i], now) {
+		if c.publish(groups[i], t, now) {
 			changed.Add(1)
 		}
 	})
@@ -293,13 +326,15 @@ func parallel(n int, f func(int)) {
 	wg.Wait()
 }
 
-// publish builds and sets one group's snapshot; it reports whether the
-// snapshot changed. c.mu must be held; publish may run for different
-// groups at once.
-func (c *Cache) publish(g translate.Group, now time.Time) bool {
-	snap, changed, err := c.translator.build(c.topo, g, now)
+// publish builds and sets one group's snapshot for a topology; it reports
+// whether the snapshot changed. publish may run for different groups at
+// once, never for one group twice at once: OnTopology and RegisterAs call
+// it with c.mu held, except for a group RegisterAs is building, which
+// OnTopology does not build.
+func (c *Cache) publish(g translate.Group, topo *topology.Topology, now time.Time) bool {
+	snap, changed, err := c.translator.build(topo, g, now)
 	if err != nil {
-		c.log.Error("snapshot build failed; keeping the last good snapshot", "group", g.ID(), "revision", c.topo.Revision, "err", err)
+		c.log.Error("snapshot build failed; keeping the last good snapshot", "group", g.ID(), "revision", topo.Revision, "err", err)
 		return false
 	}
 	v := snap.version()
@@ -324,7 +359,7 @@ func (c *Cache) publish(g translate.Group, now time.Time) bool {
 			types[u] = published{version: ver, at: at}
 		}
 	}
-	c.log.Debug("snapshot published", "group", g.ID(), "revision", c.topo.Revision, "version", v)
+	c.log.Debug("snapshot published", "group", g.ID(), "revision", topo.Revision, "version", v)
 	return true
 }
 
