@@ -177,22 +177,26 @@ func BenchmarkWatchAnswering(b *testing.B) {
 	f := newAnsweringFixture(b)
 	for _, kind := range []string{"sotw", "delta"} {
 		b.Run("impl=ours/proto="+kind, func(b *testing.B) {
-			var c Cache
-			benchAnswering(b, f, kind == "delta", c.Watcher(), func(i int, snap *groupSnap, ch changes) error {
+			c := NewCache(CacheOptions{})
+			// Cache.Watcher answers a node from the group it was bound to, as
+			// the xDS server does on each stream's first request.
+			bind := func(n *corev3.Node) { c.Bind(n, translate.GroupOf(n)) }
+			benchAnswering(b, f, kind == "delta", c.Watcher(), bind, func(i int, snap *groupSnap, ch changes) error {
 				c.watches.publish(f.groups[i].ID(), snap, ch)
 				return nil
 			})
 		})
 		b.Run("impl=linear/proto="+kind, func(b *testing.B) {
 			l := newLinearCaches(func(n *corev3.Node) string { return translate.GroupOf(n).ID() })
-			benchAnswering(b, f, kind == "delta", l, func(i int, snap *groupSnap, ch changes) error {
+			benchAnswering(b, f, kind == "delta", l, func(*corev3.Node) {}, func(i int, snap *groupSnap, ch changes) error {
 				return l.publish(f.groups[i].ID(), snap, ch)
 			})
 		})
 	}
 }
 
-func benchAnswering(b *testing.B, f *answeringFixture, delta bool, c cache.Cache, publish func(group int, snap *groupSnap, ch changes) error) {
+func benchAnswering(b *testing.B, f *answeringFixture, delta bool, c cache.Cache, bind func(*corev3.Node),
+	publish func(group int, snap *groupSnap, ch changes) error) {
 	before := heapAlloc()
 	for i, s := range f.base {
 		if err := publish(i, s, nil); err != nil {
@@ -203,6 +207,7 @@ func benchAnswering(b *testing.B, f *answeringFixture, delta bool, c cache.Cache
 	streams := make([]*benchStream, 1000)
 	for i := range streams {
 		s := &benchStream{node: benchNode(i % 9), delta: delta}
+		bind(s.node)
 		streams[i] = s
 		for _, k := range []int{i % 40, (i + 20) % 40} {
 			for sh := range 32 {
