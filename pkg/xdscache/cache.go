@@ -111,10 +111,7 @@ func NewCache(opts CacheOptions) *Cache {
 		c.groupIdle = DefaultGroupIdle
 	}
 	if opts.Serve == ServeLinear {
-		c.linear = newLinearCaches(func(n *corev3.Node) string {
-			id, _ := c.groupOf(n) // "": the MuxCache finds no cache and fails the request
-			return id
-		})
+		c.linear = newLinearCaches(c.boundGroup)
 	}
 	return c
 }
@@ -246,9 +243,7 @@ func (c *Cache) forgetIdle(now time.Time) {
 		delete(c.groups, id)
 		c.translator.forget(id)
 		c.watches.forget(id)
-		if c.linear != nil {
-			c.linear.forget(id)
-		}
+		c.linear.forget(id)
 		c.verMu.Lock()
 		delete(c.versions, id)
 		c.verMu.Unlock()
@@ -330,10 +325,8 @@ func (c *Cache) publish(g translate.Group, now time.Time) bool {
 		return false
 	}
 	c.watches.publish(g.ID(), snap, changed)
-	if c.linear != nil {
-		if err := c.linear.publish(g.ID(), snap, changed); err != nil {
-			c.log.Error("LinearCache update failed", "group", g.ID(), "revision", c.topo.Revision, "err", err)
-		}
+	if err := c.linear.publish(g.ID(), snap, changed); err != nil {
+		c.log.Error("LinearCache update failed", "group", g.ID(), "revision", c.topo.Revision, "err", err)
 	}
 	at := time.Now()
 	c.pubMu.Lock()

@@ -100,10 +100,21 @@ func (l *linearCaches) typeCache(key, typeURL, version string) *cache.LinearCach
 	return c
 }
 
+// boundGroup is groupOf for a MuxCache, which cannot fail: "" for a node
+// not bound, for which it finds no cache and fails the request.
+func (c *Cache) boundGroup(n *corev3.Node) string {
+	id, _ := c.groupOf(n)
+	return id
+}
+
 // publish is watches.publish for LinearCaches: a type whose version moved
 // gets UpdateResources with only the changed names, or SetResources with
 // every resource when what changed is not known (the first snapshot).
+// Nil LinearCaches (ServeWatches) do nothing.
 func (l *linearCaches) publish(group string, snap *groupSnap, changed changes) error {
+	if l == nil {
+		return nil
+	}
 	for _, u := range typeURLs {
 		v := snap.view(u)
 		c := l.typeCache(linearKey(group, u), u, v.version)
@@ -133,8 +144,11 @@ func (l *linearCaches) publish(group string, snap *groupSnap, changed changes) e
 	return nil
 }
 
-// forget drops a group's LinearCaches.
+// forget drops a group's LinearCaches; nil LinearCaches do nothing.
 func (l *linearCaches) forget(group string) {
+	if l == nil {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, u := range typeURLs {
