@@ -23,6 +23,7 @@ import (
 	"github.com/shardmesh/shardmesh/internal/app"
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
 	"github.com/shardmesh/shardmesh/internal/ops"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // config is one benchmark run.
@@ -34,9 +35,10 @@ type config struct {
 	burstWindow     time.Duration //
 	baselineChanges int           // changes measured against bare go-control-plane (0: skip)
 	keyspacesPerCli int
-	timeout         time.Duration // per change
-	connectTimeout  time.Duration // for every stream's first configuration
-	baselineStreams int           // streams for the baseline (it keeps a snapshot per node)
+	timeout         time.Duration  // per change
+	connectTimeout  time.Duration  // for every stream's first configuration
+	baselineStreams int            // streams for the baseline (it keeps a snapshot per node)
+	serve           xdscache.Serve // what the shardmesh phase answers watches from (-serve)
 }
 
 // phase is the measurement of one server under the same workload.
@@ -98,7 +100,7 @@ func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, 
 	// Ours: the real pipeline.
 	start := time.Now()
 	builds := &buildTimes{}
-	a, err := app.Start(ctx, app.Config{EtcdEndpoints: etcd.Endpoints(), XDSAddr: "127.0.0.1:0", Logger: slog.New(builds)})
+	a, err := app.Start(ctx, app.Config{EtcdEndpoints: etcd.Endpoints(), XDSAddr: "127.0.0.1:0", Logger: slog.New(builds), Serve: cfg.serve})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ import (
 	"runtime/pprof"
 	"sort"
 	"time"
+
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 func main() {
@@ -53,7 +55,17 @@ func main() {
 	stormClients := flag.Bool("storm-clients", false, "internal: the storm's client child")
 	stormEtcd := flag.String("storm-etcd", "", "internal: etcd endpoint of -storm-server")
 	stormAddr := flag.String("storm-addr", "", "internal: xDS address of -storm-clients")
+	serve := flag.String("serve", "ours", "what the shardmesh phase answers watches from: ours (its watches) or linear (go-control-plane's LinearCache per group and type behind a MuxCache)")
 	flag.Parse()
+	var serveFrom xdscache.Serve
+	switch *serve {
+	case "ours":
+	case "linear":
+		serveFrom = xdscache.ServeLinear
+	default:
+		fmt.Fprintf(os.Stderr, "xds-bench: -serve %q: want ours or linear\n", *serve)
+		os.Exit(2)
+	}
 	if *storm || *stormServer || *stormClients {
 		sc.serverCPUProfile = *cpuprofile // the server child profiles itself
 		os.Exit(stormMain(*storm, *stormServer, *stormEtcd, *stormAddr, sc, cfg, *out))
@@ -68,6 +80,7 @@ func main() {
 	if *smoke {
 		cfg = smokeConfig()
 	}
+	cfg.serve = serveFrom
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := bench(ctx, cfg, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })

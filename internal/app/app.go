@@ -68,6 +68,9 @@ type Config struct {
 	Logger      *slog.Logger
 	Clock       clockwork.Clock     // nil: the real clock
 	GRPCOptions []grpc.ServerOption // extra xDS server options (credentials)
+	// Serve is passed to xdscache.CacheOptions: ServeLinear serves from
+	// go-control-plane's LinearCaches, for cmd/xds-bench -serve linear.
+	Serve xdscache.Serve
 }
 
 // App is a running xds-server.
@@ -134,7 +137,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Metrics = metrics.New(func(group, typeURL, version string) (time.Time, bool) {
 		return a.Cache.PublishedAt(group, typeURL, version)
 	})
-	a.Cache = xdscache.NewCache(xdscache.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: a.Metrics.OnBuild})
+	a.Cache = xdscache.NewCache(xdscache.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: a.Metrics.OnBuild, Serve: cfg.Serve})
 	obs := topowatch.ObserverFunc(func(t *topology.Topology) {
 		a.Metrics.OnTopology(t)
 		a.Cache.OnTopology(t)

@@ -24,7 +24,8 @@ import (
 // fails to build keeps its last good snapshot. Cache is safe for
 // concurrent use.
 type Cache struct {
-	watches    watches // serves the xDS streams, and holds every group's current resources
+	watches    watches       // serves the xDS streams, and holds every group's current resources
+	linear     *linearCaches // with ServeLinear, serves the xDS streams instead (linear.go)
 	translator Translator
 	log        *slog.Logger
 	now        func() time.Time
@@ -80,6 +81,9 @@ type CacheOptions struct {
 	// before it is forgotten (DefaultGroupIdle when zero). Without it, every
 	// locality or tenant a node ever named would be rebuilt on every change.
 	GroupIdle time.Duration
+	// Serve selects what Watcher answers from: ServeWatches (the zero
+	// value) or, to measure go-control-plane against it, ServeLinear.
+	Serve Serve
 }
 
 // DefaultGroupIdle is CacheOptions.GroupIdle's default.
@@ -112,13 +116,22 @@ func NewCache(opts CacheOptions) *Cache {
 	if c.groupIdle <= 0 {
 		c.groupIdle = DefaultGroupIdle
 	}
+	if opts.Serve == ServeLinear {
+		c.linear = newLinearCaches(c.boundGroup)
+	}
 	return c
 }
 
 // Watcher returns what the xDS server serves from: state-of-the-world and
 // delta watches and fetches are answered by the cache itself (see
-// watches). A request's group is the one its node was bound to.
-func (c *Cache) Watcher() cache.Cache { return watcher{c} }
+// watches), or with ServeLinear by go-control-plane's LinearCaches
+// (linear.go). A request's group is the one its node was bound to.
+func (c *Cache) Watcher() cache.Cache {
+	if c.linear != nil {
+		return c.linear
+	}
+	return watcher{c}
+}
 
 type watcher struct{ c *Cache }
 
@@ -262,6 +275,7 @@ func (c *Cache) forgetIdle(now time.Time) {
 		delete(c.groups, id)
 		c.translator.forget(id)
 		c.watches.forget(id)
+		c.linear.forget(id)
 		c.verMu.Lock()
 		delete(c.versions, id)
 		c.verMu.Unlock()
@@ -346,6 +360,9 @@ func (c *Cache) publish(g translate.Group, topo *topology.Topology, now time.Tim
 		return false
 	}
 	c.watches.publish(g.ID(), snap, changed)
+	if err := c.linear.publish(g.ID(), snap, changed); err != nil {
+		c.log.Error("LinearCache update failed", "group", g.ID(), "revision", c.topo.Revision, "err", err)
+	}
 	at := time.Now()
 	c.pubMu.Lock()
 	defer c.pubMu.Unlock()

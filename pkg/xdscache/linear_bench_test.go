@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
@@ -23,70 +22,6 @@ import (
 // and type behind a MuxCache, against watches (sotw.go, delta.go) on the
 // same changes; the figures and the decision are in docs/performance.md,
 // "Our watches against go-control-plane's LinearCache".
-
-// linearCaches feeds go-control-plane's LinearCaches from the cache's
-// publishes: one LinearCache per group and type, routed by a MuxCache.
-// It is not safe for concurrent use: groups are added while publishing.
-type linearCaches struct {
-	mux      cache.MuxCache
-	versions map[string]string // linearKey -> the type's version last published
-}
-
-func linearKey(group, typeURL string) string { return group + " " + typeURL }
-
-func newLinearCaches() *linearCaches {
-	return &linearCaches{
-		mux: cache.MuxCache{
-			Classify: func(r *cache.Request) string {
-				return linearKey(translate.GroupOf(r.GetNode()).ID(), r.GetTypeUrl())
-			},
-			ClassifyDelta: func(r *cache.DeltaRequest) string {
-				return linearKey(translate.GroupOf(r.GetNode()).ID(), r.GetTypeUrl())
-			},
-			Caches: map[string]cache.Cache{},
-		},
-		versions: map[string]string{},
-	}
-}
-
-// publish is watches.publish for LinearCaches: a type whose version moved
-// gets UpdateResources with only the changed names, or SetResources with
-// every resource when what changed is not known (the first snapshot).
-func (l *linearCaches) publish(group string, snap *groupSnap, changed changes) error {
-	for _, u := range typeURLs {
-		v := snap.view(u)
-		key := linearKey(group, u)
-		if l.versions[key] == v.version {
-			continue
-		}
-		l.versions[key] = v.version
-		c, ok := l.mux.Caches[key].(*cache.LinearCache)
-		if !ok {
-			c = cache.NewLinearCache(u)
-			l.mux.Caches[key] = c
-		}
-		names, known := changed[u]
-		if !known {
-			all := map[string]types.Resource{}
-			v.each(func(n string, e entry) { all[n] = e.served(v.raw) })
-			c.SetResources(all)
-			continue
-		}
-		update := make(map[string]types.Resource, len(names))
-		var deleted []string
-		for _, n := range names {
-			if e, ok := v.get(n); ok {
-				update[n] = e.served(v.raw)
-			} else {
-				deleted = append(deleted, n)
-			}
-		}
-		if err := c.UpdateResources(update, deleted); err != nil {
-			return fmt.Errorf("group %s type %s: %w", group, u, err)
-		}
-	}
-	return nil
-}
 
 // benchStream plays one xDS stream's part for one type: it opens a
 // watch, and on each response records what the client holds, builds the
@@ -242,22 +177,26 @@ func BenchmarkWatchAnswering(b *testing.B) {
 	f := newAnsweringFixture(b)
 	for _, kind := range []string{"sotw", "delta"} {
 		b.Run("impl=ours/proto="+kind, func(b *testing.B) {
-			var c Cache
-			benchAnswering(b, f, kind == "delta", c.Watcher(), func(i int, snap *groupSnap, ch changes) error {
+			c := NewCache(CacheOptions{})
+			// Cache.Watcher answers a node from the group it was bound to, as
+			// the xDS server does on each stream's first request.
+			bind := func(n *corev3.Node) { c.Bind(n, translate.GroupOf(n)) }
+			benchAnswering(b, f, kind == "delta", c.Watcher(), bind, func(i int, snap *groupSnap, ch changes) error {
 				c.watches.publish(f.groups[i].ID(), snap, ch)
 				return nil
 			})
 		})
 		b.Run("impl=linear/proto="+kind, func(b *testing.B) {
-			l := newLinearCaches()
-			benchAnswering(b, f, kind == "delta", &l.mux, func(i int, snap *groupSnap, ch changes) error {
+			l := newLinearCaches(func(n *corev3.Node) string { return translate.GroupOf(n).ID() })
+			benchAnswering(b, f, kind == "delta", l, func(*corev3.Node) {}, func(i int, snap *groupSnap, ch changes) error {
 				return l.publish(f.groups[i].ID(), snap, ch)
 			})
 		})
 	}
 }
 
-func benchAnswering(b *testing.B, f *answeringFixture, delta bool, c cache.Cache, publish func(group int, snap *groupSnap, ch changes) error) {
+func benchAnswering(b *testing.B, f *answeringFixture, delta bool, c cache.Cache, bind func(*corev3.Node),
+	publish func(group int, snap *groupSnap, ch changes) error) {
 	before := heapAlloc()
 	for i, s := range f.base {
 		if err := publish(i, s, nil); err != nil {
@@ -268,6 +207,7 @@ func benchAnswering(b *testing.B, f *answeringFixture, delta bool, c cache.Cache
 	streams := make([]*benchStream, 1000)
 	for i := range streams {
 		s := &benchStream{node: benchNode(i % 9), delta: delta}
+		bind(s.node)
 		streams[i] = s
 		for _, k := range []int{i % 40, (i + 20) % 40} {
 			for sh := range 32 {

@@ -70,7 +70,12 @@ var envoyZ1 = &corev3.Node{Id: "envoy-1", UserAgentName: "envoy", Locality: &cor
 // newWatchFleet returns the fleet with envoyZ1's group registered; with
 // apply, its first topology is applied.
 func newWatchFleet(t *testing.T, apply bool) *watchFleet {
-	f := &watchFleet{t: t, b: topology.NewBuilder(), c: xdscache.NewCache(xdscache.CacheOptions{})}
+	return newWatchFleetWith(t, xdscache.CacheOptions{}, apply)
+}
+
+// newWatchFleetWith is newWatchFleet with a cache made with opts.
+func newWatchFleetWith(t *testing.T, opts xdscache.CacheOptions, apply bool) *watchFleet {
+	f := &watchFleet{t: t, b: topology.NewBuilder(), c: xdscache.NewCache(opts)}
 	f.put("cells/zone1", `{"region":"r1","zone":"z1"}`)
 	f.put("cells/zone2", `{"region":"r1","zone":"z2"}`)
 	for i, shard := range []string{"-80", "80-"} {
