@@ -35,18 +35,18 @@ type Cache struct {
 	bindMu sync.Mutex
 	bound  map[*corev3.Node]string
 
-	mu        sync.Mutex // guards topo, groups, building, streams and idle
-	topo      *topology.Topology
-	groups    map[string]translate.Group
-	building  map[string]bool // groups whose first snapshot RegisterAs is building
-	applied   uint64          // OnTopology calls so far
+	mu       sync.Mutex // guards topo, groups, building, streams and idle
+	topo     *topology.Topology
+	groups   map[string]translate.Group
+	building map[string]bool // groups whose first snapshot RegisterAs is building
+	applied  uint64          // OnTopology calls so far
 	// beforeFirstBuild, when set (tests), runs before a new group's first
 	// build, without c.mu held.
 	beforeFirstBuild func()
-	streams   map[string]int       // group ID -> open streams
-	idle      map[string]time.Time // group ID -> when its last stream closed
-	groupIdle time.Duration
-	onBuild   func(BuildStats)
+	streams          map[string]int       // group ID -> open streams
+	idle             map[string]time.Time // group ID -> when its last stream closed
+	groupIdle        time.Duration
+	onBuild          func(BuildStats)
 	// verMu guards versions (group ID -> version of the snapshot set
 	// last), which parallel publishes share.
 	verMu    sync.Mutex
@@ -401,30 +401,4 @@ func (c *Cache) PublishedAt(group, typeURL, version string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return p.at, true
-}
-
-// Snapshot returns what a group's streams are served now; ok is false for
-// a group with no snapshot. Debug views and tests read it: the watches
-// answer from the same store.
-func (c *Cache) Snapshot(groupID string) (Snapshot, bool) {
-	return c.watches.snapshot(groupID)
-}
-
-// Render returns the resources a node of a group would be served: its
-// group's snapshot when the group is known, else a fresh translation of
-// the topology in force (what the group would get once a node of it
-// connected). ok is false before the first topology.
-func (c *Cache) Render(g translate.Group) (translate.Resources, bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.topo == nil {
-		return nil, false, nil
-	}
-	if _, known := c.groups[g.ID()]; known {
-		if snap, ok := c.watches.snapshot(g.ID()); ok {
-			return snap.Resources(), true, nil
-		}
-	}
-	r, err := translate.Translate(c.topo, g, c.now())
-	return r, err == nil, err
 }

@@ -101,3 +101,29 @@ func (s *watches) fetch(groupID string, req *cache.Request) (cache.Response, err
 	}
 	return resp, nil
 }
+
+// Snapshot returns what a group's streams are served now; ok is false for
+// a group with no snapshot. Debug views and tests read it: the watches
+// answer from the same store.
+func (c *Cache) Snapshot(groupID string) (Snapshot, bool) {
+	return c.watches.snapshot(groupID)
+}
+
+// Render returns the resources a node of a group would be served: its
+// group's snapshot when the group is known, else a fresh translation of
+// the topology in force (what the group would get once a node of it
+// connected). ok is false before the first topology.
+func (c *Cache) Render(g translate.Group) (translate.Resources, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.topo == nil {
+		return nil, false, nil
+	}
+	if _, known := c.groups[g.ID()]; known {
+		if snap, ok := c.watches.snapshot(g.ID()); ok {
+			return snap.Resources(), true, nil
+		}
+	}
+	r, err := translate.Translate(c.topo, g, c.now())
+	return r, err == nil, err
+}
