@@ -136,34 +136,14 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 		tablets[f[0]] = t
 	}
 	fmt.Fprintf(out, "shardmesh demo: xds-server %s, admin http://%s, %d tablets registered under etcd leases\n", a.XDSAddr, a.AdminAddr, len(tablets))
-	fmt.Fprintln(out, "clients: east (us-east-1a) and eastb (us-east-1b) send replica reads and writes (w) to commerce/-80; counts per tick")
 
-	runCtx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	writes := newWriteLog()
-	east, c1, err := dial(a.XDSAddr.String(), "east", "us-east-1", "us-east-1a", writes)
-	if err != nil {
-		return sum, err
-	}
-	defer c1.Close()
-	eastb, c2, err := dial(a.XDSAddr.String(), "eastb", "us-east-1", "us-east-1b", writes)
-	if err != nil {
-		return sum, err
-	}
-	defer c2.Close()
-	go east.traffic(runCtx)
-	go eastb.traffic(runCtx)
-
 	phase := "steady"
 	admin := a.AdminAddr.String()
 	const oldPrimary = "zone1-0000000101"
 	detect := max(0.02, float64(300*time.Millisecond)/float64(d)) // an orchestrator noticing the dead primary
 	start := time.Now()
-	events := []struct {
-		at     float64 // fraction of d
-		banner string  // "" when do prints its own
-		do     func() error
-	}{
+	scenes := []scene{
 		{0.15, "zone1 fails: its hosts stop and their agents' leases are revoked, commerce/-80's primary " + oldPrimary + " with them", func() error {
 			phase = "zone1 down"
 			for alias, t := range tablets {
@@ -234,6 +214,38 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 			return err
 		}},
 	}
+	return sum, play(ctx, d, out, a.XDSAddr.String(), writes, start, &phase, &sum, scenes)
+}
+
+// scene is one event of a story: at a share of the run, print the banner
+// ("" when do prints its own) and make the change.
+type scene struct {
+	at     float64 // fraction of d
+	banner string
+	do     func() error
+}
+
+// play runs two grpc-go clients of commerce (us-east-1a and us-east-1b)
+// against the xDS server at addr for d from start, plays the scenes, and
+// every tick prints and tallies where the calls went; *phase is the phase
+// the scenes set.
+func play(ctx context.Context, d time.Duration, out io.Writer, addr string, writes *writeLog, start time.Time, phase *string, sum *summary, scenes []scene) error {
+	fmt.Fprintln(out, "clients: east (us-east-1a) and eastb (us-east-1b) send replica reads and writes (w) to commerce/-80; counts per tick")
+	runCtx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	east, c1, err := dial(addr, "east", "us-east-1", "us-east-1a", writes)
+	if err != nil {
+		return err
+	}
+	defer c1.Close()
+	eastb, c2, err := dial(addr, "eastb", "us-east-1", "us-east-1b", writes)
+	if err != nil {
+		return err
+	}
+	defer c2.Close()
+	go east.traffic(runCtx)
+	go eastb.traffic(runCtx)
+
 	phaseAt := 0.0
 	period := max(d/60, 100*time.Millisecond)
 	tickFrac := float64(period) / float64(d) // a tick's share of the run
@@ -247,23 +259,23 @@ func run(ctx context.Context, d time.Duration, out io.Writer) (summary, error) {
 				fmt.Fprintf(out, "%s %d write(s) failed, the last with: %v\n", since(start), n, last)
 			}
 			fmt.Fprintf(out, "%s done\n", since(start))
-			return sum, nil
+			return nil
 		case <-tick.C:
 		}
 		elapsed := float64(time.Since(start)) / float64(d)
-		for next < len(events) && elapsed >= events[next].at {
-			if events[next].banner != "" {
-				fmt.Fprintf(out, "%s >>> %s\n", since(start), events[next].banner)
+		for next < len(scenes) && elapsed >= scenes[next].at {
+			if scenes[next].banner != "" {
+				fmt.Fprintf(out, "%s >>> %s\n", since(start), scenes[next].banner)
 			}
-			if err := events[next].do(); err != nil {
-				return sum, err
+			if err := scenes[next].do(); err != nil {
+				return err
 			}
 			phaseAt = elapsed
 			next++
 		}
 		e, b := east.take(), eastb.take()
-		tally(&sum, phase, elapsed-tickFrac-phaseAt, e, b) // where in its phase the tick began
-		fmt.Fprintf(out, "%s %-15s east: %s | eastb: %s\n", since(start), phase, line(e), line(b))
+		tally(sum, *phase, elapsed-tickFrac-phaseAt, e, b) // where in its phase the tick began
+		fmt.Fprintf(out, "%s %-15s east: %s | eastb: %s\n", since(start), *phase, line(e), line(b))
 	}
 }
 

@@ -105,107 +105,36 @@ func runVitess(ctx context.Context, d time.Duration, out io.Writer) (sum summary
 		}
 	}
 	sum.failoverTo, sum.plannedTo = "zone1-0000000101", "zone2-0000000201" // for tally: old and new primary
-	return vitessStory(ctx, d, out, a, sum, []vitessEvent{
-		{0.15, "zone1 fails: its replicas' health streams report serving=false", "zone1 down", func() error {
+	phase := "steady"
+	enter := func(p string, f func() error) func() error {
+		return func() error {
+			phase = p
+			return f()
+		}
+	}
+	drain := (d / 5).Round(time.Second)
+	return sum, play(ctx, d, out, a.XDSAddr.String(), newWriteLog(), time.Now(), &phase, &sum, []scene{
+		{0.15, "zone1 fails: its replicas' health streams report serving=false", enter("zone1 down", func() error {
 			setServing(false)
 			return nil
-		}},
-		{0.35, "zone1 is back: its health streams report serving=true", "steady", func() error {
+		})},
+		{0.35, "zone1 is back: its health streams report serving=true", enter("steady", func() error {
 			setServing(true)
 			return nil
-		}},
-		{0.5, "PlannedReparentShard commerce/-80: zone2-0000000201 becomes primary (health streams first, then the topology)", "reparented", func() error {
+		})},
+		{0.5, "PlannedReparentShard commerce/-80: zone2-0000000201 becomes primary (health streams first, then the topology)", enter("reparented", func() error {
 			return vitessStep(func() { plannedReparent(vt, tablets["zone1-0000000101"], tablets["zone2-0000000201"]) })
-		}},
-		{0.6, fmt.Sprintf("drain zone1's reads gradually over %v (shardmesh overlay: shardctl cell drain zone1 --window ...)", (d / 5).Round(time.Second)), "zone1 draining", func() error {
+		})},
+		{0.6, fmt.Sprintf("drain zone1's reads gradually over %v (shardmesh overlay: shardctl cell drain zone1 --window ...)", drain), enter("zone1 draining", func() error {
 			_, err := a.Client.Put(ctx, prefix+"overrides/drain/zone1", fmt.Sprintf(`{"started_at":%q,"window":%q}`,
 				time.Now().UTC().Format(time.RFC3339Nano), (d/5).String()))
 			return err
-		}},
-		{0.9, "roll the drain back (shardctl cell undrain zone1)", "undrained", func() error {
+		})},
+		{0.9, "roll the drain back (shardctl cell undrain zone1)", enter("undrained", func() error {
 			_, err := a.Client.Delete(ctx, prefix+"overrides/drain/zone1")
 			return err
-		}},
+		})},
 	})
-}
-
-// vitessEvent is one scene of the Vitess story: at a share of the run,
-// print the banner, enter the phase and do the change.
-type vitessEvent struct {
-	at     float64 // fraction of d
-	banner string
-	phase  string
-	do     func() error
-}
-
-// vitessStory runs two clients against a's xDS server for d, plays the
-// events and prints where each tick's calls went.
-func vitessStory(ctx context.Context, d time.Duration, out io.Writer, a *app.App, sum summary, events []vitessEvent) (summary, error) {
-	fmt.Fprintln(out, "clients: east (us-east-1a) and eastb (us-east-1b) send replica reads and writes (w) to commerce/-80; counts per tick")
-	runCtx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	writes := newWriteLog()
-	east, c1, err := dial(a.XDSAddr.String(), "east", "us-east-1", "us-east-1a", writes)
-	if err != nil {
-		return sum, err
-	}
-	defer c1.Close()
-	eastb, c2, err := dial(a.XDSAddr.String(), "eastb", "us-east-1", "us-east-1b", writes)
-	if err != nil {
-		return sum, err
-	}
-	defer c2.Close()
-	go east.traffic(runCtx)
-	go eastb.traffic(runCtx)
-
-	phase, start, phaseAt := "steady", time.Now(), 0.0
-	period := max(d/60, 100*time.Millisecond)
-	tickFrac := float64(period) / float64(d) // a tick's share of the run
-	tick := time.NewTicker(period)
-	defer tick.Stop()
-	for next := 0; ; {
-		select {
-		case <-runCtx.Done():
-			fmt.Fprintf(out, "%s done\n", since(start))
-			return sum, nil
-		case <-tick.C:
-		}
-		elapsed := float64(time.Since(start)) / float64(d)
-		for next < len(events) && elapsed >= events[next].at {
-			fmt.Fprintf(out, "%s >>> %s\n", since(start), events[next].banner)
-			phase = events[next].phase
-			if err := events[next].do(); err != nil {
-				return sum, err
-			}
-			phaseAt = elapsed
-			next++
-		}
-		e, b := east.take(), eastb.take()
-		tally(&sum, phase, elapsed-tickFrac-phaseAt, e, b) // where in its phase the tick began
-		fmt.Fprintf(out, "%s %-15s east: %s | eastb: %s\n", since(start), phase, line(e), line(b))
-	}
-}
-
-// checkVitess is check for the Vitess story, which has a zone failure of
-// replicas only and a planned reparent (no failover of writes).
-func (s summary) checkVitess() error {
-	switch {
-	case s.served == 0:
-		return fmt.Errorf("no call was ever served")
-	case s.otherReadsInFault == 0 || s.zone1ReadsInFault > 0:
-		return fmt.Errorf("zone1 failure: %d reads stayed in zone1, %d moved", s.zone1ReadsInFault, s.otherReadsInFault)
-	case s.writeErrors > 0:
-		return fmt.Errorf("%d writes failed", s.writeErrors)
-	case s.newPrimaryWrites == 0 || s.oldPrimaryLate > 0:
-		return fmt.Errorf("reparent: %d writes on the new primary, %d late on the old one", s.newPrimaryWrites, s.oldPrimaryLate)
-	case s.ticksDrained == 0:
-		return fmt.Errorf("no tick was counted after zone1's drain completed")
-	case s.zone1ReadsDrained > 0:
-		return fmt.Errorf("%d reads still on zone1 after its drain completed", s.zone1ReadsDrained)
-	case s.zone1ReadsAfterUndo == 0:
-		return fmt.Errorf("reads never came back to zone1 after the drain was undone")
-	}
-	return nil
 }
 
 // plannedReparent does what PlannedReparentShard does to the health
