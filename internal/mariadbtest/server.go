@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/shardmesh/shardmesh/internal/proctest"
 )
 
 // SkipEnv, set to 1, lets tests skip when mariadbd is not installed. Without
@@ -194,14 +195,20 @@ func (s *Server) DSN(user, password string) string {
 	return cfg.FormatDSN()
 }
 
+// freePort returns a free port below the ephemeral range, so that a
+// restarted server finds it free (see proctest.FreeAddr).
 func freePort(t T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := proctest.FreeAddr()
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	_, port, _ := net.SplitHostPort(addr)
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return n
 }
 
 func requireBinaries(t T) {

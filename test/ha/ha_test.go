@@ -33,9 +33,11 @@ func (h *haEnv) change(t *testing.T, cl *xdstest.Client, since time.Time, limit 
 	if h.serving == replicaA {
 		next = replicaB
 	}
-	writeWhenBack(t, h.c.Endpoints(), func(ctx context.Context, cli *clientv3.Client) error {
+	if _, err := writeWhenBack(h.c.Endpoints(), func(ctx context.Context, cli *clientv3.Client) error {
 		return h.f.serveOnly(ctx, cli, next)
-	})
+	}); err != nil {
+		t.Fatalf("%s: %v", fault, err)
+	}
 	seen := firstCallTo(t, cl, next, since.Add(limit+10*time.Second))
 	h.serving = next
 	took := seen.Sub(since)

@@ -2,6 +2,7 @@ package ha
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -47,9 +48,15 @@ func TestRecoveryAfterEtcdRestart(t *testing.T) {
 		if serving == replicaB {
 			next = replicaA
 		}
-		written := writeWhenBack(t, c.Endpoints(), func(ctx context.Context, cli *clientv3.Client) error {
+		written, err := writeWhenBack(c.Endpoints(), func(ctx context.Context, cli *clientv3.Client) error {
 			return f.serveOnly(ctx, cli, next)
 		})
+		if err != nil {
+			if !c.Running(0) {
+				err = fmt.Errorf("%w; the member exited: %s", err, c.Members[0].Proc().Tail(2000))
+			}
+			t.Fatalf("trial %d: %v", i, err)
+		}
 		seen := firstCallTo(t, cl, next, written.Add(10*time.Second))
 		serving = next
 		fromWrite = append(fromWrite, seen.Sub(written))
@@ -68,13 +75,12 @@ func TestRecoveryAfterEtcdRestart(t *testing.T) {
 }
 
 // writeWhenBack retries write on a fresh etcd client until it succeeds and
-// returns when it did.
-func writeWhenBack(t *testing.T, endpoints []string, write func(context.Context, *clientv3.Client) error) time.Time {
-	t.Helper()
+// returns when it did; it gives up 30 s after it started.
+func writeWhenBack(endpoints []string, write func(context.Context, *clientv3.Client) error) (time.Time, error) {
 	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: time.Second, Logger: zap.NewNop(),
 		DialOptions: topowatch.DialOptions()})
 	if err != nil {
-		t.Fatal(err)
+		return time.Time{}, err
 	}
 	defer cli.Close()
 	deadline := time.Now().Add(30 * time.Second)
@@ -83,10 +89,10 @@ func writeWhenBack(t *testing.T, endpoints []string, write func(context.Context,
 		err := write(ctx, cli)
 		cancel()
 		if err == nil {
-			return time.Now()
+			return time.Now(), nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("etcd did not take a write within 30 s of its restart: %v", err)
+			return time.Time{}, fmt.Errorf("etcd did not take a write within 30 s of its restart: %w", err)
 		}
 	}
 }
