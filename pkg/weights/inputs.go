@@ -180,19 +180,14 @@ func (r *Resolver) factsOf(s *topology.Shard) shardFacts {
 	return f
 }
 
-// ResolveShards is Resolve without reuse.
-func ResolveShards(topo *topology.Topology, ks *topology.Keyspace, shards []*topology.Shard, now time.Time) []ShardInputs {
-	var r Resolver
-	return r.Resolve(topo, ks, shards, now)
-}
-
 // Resolve returns the inputs of one shard at now.
 func Resolve(topo *topology.Topology, s *topology.Shard, now time.Time) ShardInputs {
 	ks, ok := topo.Keyspaces[s.Keyspace]
 	if !ok {
 		ks = topology.DefaultKeyspace(s.Keyspace)
 	}
-	return ResolveShards(topo, ks, []*topology.Shard{s}, now)[0]
+	var r Resolver
+	return r.Resolve(topo, ks, []*topology.Shard{s}, now)[0]
 }
 
 // cellShifts returns the cell shifts of a keyspace's replica and rdonly

@@ -88,33 +88,6 @@ func TestProportionalSpillMatchesEnvoy(t *testing.T) {
 	t.Logf("one of two local replicas down: gRPC measured %v over %d calls, Envoy's formula %v", got, got.Total(), want)
 }
 
-// TestRampMatchesEnvoy: a replica that just started serving takes a small
-// share that grows with its ramp steps, for gRPC clients as for Envoy.
-func TestRampMatchesEnvoy(t *testing.T) {
-	e := newEnv(t)
-	e.put("keyspaces/orders", `{"ramp":{"window":"1h","min_weight_percent":10}}`)
-	c := e.dial(inR1A, "orders")
-	replica := []string{"x-tablet-type", "replica"}
-	for _, tc := range []struct {
-		age   time.Duration
-		share float64 // of zone1-0000000402, by the ramp arithmetic
-	}{
-		{0, 10.0 / 110},                // step 0: 10%
-		{30 * time.Minute, 55.0 / 155}, // step 2: 55%
-		{2 * time.Hour, 0.5},           // done
-	} {
-		since := time.Now().Add(-tc.age).UTC().Format(time.RFC3339)
-		e.update("zone1-0000000402", map[string]any{"serving_since": since})
-		waitRevision(t, e)
-		want := envoySplit(t, e, inR1A, "orders", "0", weights.ClassReplica)
-		if math.Abs(want["zone1-0000000402"]-tc.share) > 0.001 {
-			t.Fatalf("serving for %v: Envoy's formula gives the ramping replica %.3f, want %.3f", tc.age, want["zone1-0000000402"], tc.share)
-		}
-		got := matchesEnvoy(t, e, c, inR1A, "orders", "0", weights.ClassReplica, replica...)
-		t.Logf("serving for %v: gRPC measured %v, Envoy's formula %v", tc.age, got, want)
-	}
-}
-
 // TestCellDrainMovesReadsGradually drains the client's cell: half way
 // through the drain's window the cell keeps half its weight next to the
 // region's other zone; at the end its tablets are DRAINING and reads have
