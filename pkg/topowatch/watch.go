@@ -23,14 +23,19 @@ var errWatchClosed = errors.New("watch channel closed")
 // that the watch has gone silent.
 var errWatchStalled = errors.New("etcd member answered no progress request; watching through another")
 
-// watch watches the prefix from the revision after w.rev, applies events to
-// the builder and publishes them in batches, until the watch fails, the
-// probe asks for a re-list, or ctx ends. The returned error wraps
+// watch watches the prefix from w.rev, applies the events after it to the
+// builder and publishes them in batches, until the watch fails, the probe
+// asks for a re-list, or ctx ends. The returned error wraps
 // rpctypes.ErrCompacted when the revision is no longer available. Events
 // applied but not yet published when the watch fails are published before
 // watch returns: the builder is then exactly at a revision etcd served.
+//
+// The watch starts at w.rev itself, not the revision after it, and skips
+// the events of w.rev, which the builder already has: etcd answers a
+// progress request only for watches whose start revision it has reached,
+// so a watch from w.rev+1 on a quiet etcd would look stalled.
 func (w *Watcher) watch(ctx context.Context) error {
-	from := w.rev + 1
+	from := w.rev
 	if w.hooks.beforeWatch != nil {
 		w.hooks.beforeWatch(from)
 	}
@@ -65,7 +70,7 @@ func (w *Watcher) watch(ctx context.Context) error {
 			// the member is stalled.
 			if asked {
 				w.flush()
-				return fmt.Errorf("watch %s from revision %d: %w", w.prefix, w.rev+1, errWatchStalled)
+				return fmt.Errorf("watch %s from revision %d: %w", w.prefix, w.rev, errWatchStalled)
 			}
 			asked = true
 			pctx, pcancel := context.WithTimeout(wctx, progressRequestTimeout)
@@ -79,19 +84,25 @@ func (w *Watcher) watch(ctx context.Context) error {
 		case resp, ok := <-wch:
 			if !ok {
 				w.flush()
-				return fmt.Errorf("watch %s from revision %d: %w", w.prefix, w.rev+1, errWatchClosed)
+				return fmt.Errorf("watch %s from revision %d: %w", w.prefix, w.rev, errWatchClosed)
 			}
 			if err := resp.Err(); err != nil {
 				w.flush()
-				return fmt.Errorf("watch %s from revision %d: %w", w.prefix, w.rev+1, err)
+				return fmt.Errorf("watch %s from revision %d: %w", w.prefix, w.rev, err)
 			}
 			asked = false
 			w.retry.reset()
 			w.setConnected()
-			if len(resp.Events) == 0 {
-				continue // created or progress notification
+			if len(resp.Events) == 0 || resp.Events[len(resp.Events)-1].Kv.ModRevision <= w.rev {
+				if resp.IsProgressNotify() && w.hooks.progress != nil {
+					w.hooks.progress()
+				}
+				continue // created, progress, or events the builder has
 			}
 			for _, ev := range resp.Events {
+				if ev.Kv.ModRevision <= w.rev {
+					continue // applied already: the watch starts at w.rev
+				}
 				switch ev.Type {
 				case clientv3.EventTypePut:
 					w.put(ev.Kv)

@@ -63,7 +63,10 @@ type Config struct {
 	// else received, the member is taken as stalled and the watch is
 	// reopened (on a new stream, through any member) from the last
 	// revision: a change then arrives within about three intervals of a
-	// member hanging. Negative disables the check; it runs on Clock.
+	// member hanging. Negative disables the check; it runs on Clock. Keep
+	// it well above 100 ms: etcd answers a progress request only once a
+	// new watch has joined its synced watchers, which it checks every
+	// 100 ms.
 	StallInterval time.Duration
 	// MaxBackoff bounds the delay between retries of a failed list or
 	// watch. The default, 500 ms, matches ReconnectBackoff: a retry
@@ -134,6 +137,7 @@ type hooks struct {
 	beforeWatch func(from int64)          // before each Watch is opened
 	watchOpened func(cancel func())       // with the function that cancels the Watch just opened
 	applied     func(rev int64)           // after a watch response's events are applied and the batch timer set
+	progress    func()                    // after a progress notification
 }
 
 // New returns a Watcher that publishes to obs. It does not contact etcd;
