@@ -114,9 +114,10 @@ func shiftIndex(typ topology.TabletType) (int, bool) {
 }
 
 // Resolver resolves shard inputs topology after topology. A shard whose
-// environment holds the same values as in the previous generation keeps
-// its Env (the same pointer, so equal keys and no allocation); any other
-// gets a new one. A Resolver is not safe for concurrent use.
+// environment holds the same values as when it was last resolved, in this
+// generation or the previous one, keeps its Env (the same pointer, so
+// equal keys and no allocation); any other gets a new one. A Resolver is
+// not safe for concurrent use.
 type Resolver struct {
 	prev, cur map[*topology.Shard]*ShardEnv
 	scratch   ShardEnv
@@ -143,7 +144,10 @@ func (r *Resolver) Resolve(topo *topology.Topology, ks *topology.Keyspace, shard
 	out := make([]ShardInputs, len(shards))
 	for i, s := range shards {
 		r.scratch.fill(topo, ks, s, r.factsOf(s), shifts, now)
-		env := r.prev[s]
+		env := r.cur[s] // resolved already in this generation (another group, another time)
+		if env == nil || !env.equal(&r.scratch) {
+			env = r.prev[s]
+		}
 		if env == nil || !env.equal(&r.scratch) {
 			env = r.scratch.clone()
 		}

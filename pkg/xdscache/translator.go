@@ -61,10 +61,14 @@ func (t *Translator) memo(typeURL string) *memo { return &t.memos[cache.GetRespo
 // then still bounds the memo to what recent topologies used.
 const sweepEvery = 64
 
-// Sweep ends a generation; every sweepEvery generations, resources not used
-// since the previous sweep are forgotten. Call it after building every
+// Sweep ends a generation: shard environments not resolved since the
+// previous Sweep are forgotten, and every sweepEvery generations, resources
+// not used since the previous memo sweep. Call it after building every
 // group for a new topology.
 func (t *Translator) Sweep() {
+	t.genMu.Lock()
+	t.resolver.Sweep()
+	t.genMu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.generation++; t.generation%sweepEvery != 0 {
@@ -133,9 +137,13 @@ func (t *Translator) inputsOf(topo *topology.Topology, r translate.Routed, now t
 	t.genMu.Lock()
 	defer t.genMu.Unlock()
 	if t.gen.topo != topo || !t.gen.now.Equal(now) {
+		// Not a resolver generation: groups registered at once, each at
+		// its own time, alternate here, and sweeping the resolver at each
+		// turn would give the shards one resolved between two turns new
+		// environments, so new memo keys, and the next topology would be
+		// translated again in full. Sweep ends the resolver's generation.
 		t.gen.topo, t.gen.now = topo, now
 		t.gen.inputs = map[string]*translate.KeyspaceInputs{}
-		t.resolver.Sweep()
 	}
 	in, ok := t.gen.inputs[r.Keyspace.Name]
 	if !ok {
