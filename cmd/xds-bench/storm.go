@@ -37,31 +37,35 @@ type stormConfig struct {
 
 // stormReport is what -storm prints.
 type stormReport struct {
-	Tablets          int       `json:"tablets"`
-	Storm            clientRep `json:"storm"`
-	ProbeBeforeMS    []float64 `json:"probe_before_ms"` // flip → every probe stream updated, before the storm
-	ProbeDuringMS    []float64 `json:"probe_during_ms"` // the same, during the storm
-	ProbeMissed      int       `json:"probe_missed"`    // flips a probe did not see within 10 s
-	RSSBeforeMiB     float64   `json:"rss_before_mib"`
-	RSSPeakMiB       float64   `json:"rss_peak_mib"`
-	RSSAfterMiB      float64   `json:"rss_after_mib"`
-	ServerCPUSeconds float64   `json:"server_cpu_seconds"` // during the storm
-	PutMaxMS         float64   `json:"put_max_ms"`         // the slowest etcd write of a flip, before or during the storm
-	HeapBeforeMiB    float64   `json:"heap_before_mib"`
-	HeapPeakMiB      float64   `json:"heap_peak_mib"`
-	HeapAfterMiB     float64   `json:"heap_after_mib"`
-	GoroutinesAfter  int       `json:"goroutines_after"`
+	Tablets          int         `json:"tablets"`
+	Storm            clientRep   `json:"storm"`
+	ProbeBeforeMS    []float64   `json:"probe_before_ms"` // flip → every probe stream updated, before the storm
+	ProbeDuringMS    []float64   `json:"probe_during_ms"` // the same, during the storm
+	ProbeMissed      int         `json:"probe_missed"`    // flips a probe did not see within 10 s
+	BeforeStages     []flipTimes `json:"before_stages"`   // where each flip's time went, before the storm
+	DuringStages     []flipTimes `json:"during_stages"`   // and during it
+	RSSBeforeMiB     float64     `json:"rss_before_mib"`
+	RSSPeakMiB       float64     `json:"rss_peak_mib"`
+	RSSAfterMiB      float64     `json:"rss_after_mib"`
+	ServerCPUSeconds float64     `json:"server_cpu_seconds"` // during the storm
+	PutMaxMS         float64     `json:"put_max_ms"`         // the slowest etcd write of a flip, before or during the storm
+	HeapBeforeMiB    float64     `json:"heap_before_mib"`
+	HeapPeakMiB      float64     `json:"heap_peak_mib"`
+	HeapAfterMiB     float64     `json:"heap_after_mib"`
+	GoroutinesAfter  int         `json:"goroutines_after"`
 }
 
-// heapLines follows the -storm-server child's "heap <bytes> <goroutines>"
-// lines.
-type heapLines struct {
+// serverLines follows the -storm-server child's lines: "heap <bytes>
+// <goroutines>" every 50 ms, and "built <revision> <start> <end>" (Unix
+// nanoseconds) after each topology rebuild.
+type serverLines struct {
 	mu         sync.Mutex // guards the fields below
 	last, peak float64
 	goroutines int
+	built      map[int64][2]time.Time // revision → rebuild start, end
 }
 
-func (h *heapLines) follow(r *bufio.Reader) {
+func (h *serverLines) follow(r *bufio.Reader) {
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -69,10 +73,18 @@ func (h *heapLines) follow(r *bufio.Reader) {
 		}
 		var b float64
 		var g int
+		var rev, start, end int64
 		if _, err := fmt.Sscanf(line, "heap %f %d", &b, &g); err == nil {
 			h.mu.Lock()
 			h.last, h.goroutines = b/(1<<20), g
 			h.peak = max(h.peak, h.last)
+			h.mu.Unlock()
+		} else if _, err := fmt.Sscanf(line, "built %d %d %d", &rev, &start, &end); err == nil {
+			h.mu.Lock()
+			if h.built == nil {
+				h.built = map[int64][2]time.Time{}
+			}
+			h.built[rev] = [2]time.Time{time.Unix(0, start), time.Unix(0, end)}
 			h.mu.Unlock()
 		}
 	}
@@ -80,12 +92,37 @@ func (h *heapLines) follow(r *bufio.Reader) {
 
 // read returns the last and peak heap (MiB) and the last goroutine count,
 // and restarts the peak.
-func (h *heapLines) read() (last, peak float64, goroutines int) {
+func (h *serverLines) read() (last, peak float64, goroutines int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	last, peak, goroutines = h.last, h.peak, h.goroutines
 	h.peak = h.last
 	return last, peak, goroutines
+}
+
+// rebuild returns when the server started and ended the rebuild that
+// first included revision rev (events are batched, so a rebuild may be at
+// a later revision), false if none was reported within a second.
+func (h *serverLines) rebuild(rev int64) (start, end time.Time, ok bool) {
+	deadline := time.Now().Add(time.Second)
+	for {
+		h.mu.Lock()
+		best := int64(0)
+		for r := range h.built {
+			if r >= rev && (best == 0 || r < best) {
+				best = r
+			}
+		}
+		t, found := h.built[best]
+		h.mu.Unlock()
+		if found {
+			return t[0], t[1], true
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, time.Time{}, false
+		}
+		time.Sleep(time.Millisecond) // the child's lines arrive on a pipe
+	}
 }
 
 // runStorm starts etcd with the fleet (here), the xds-server pipeline (a
@@ -145,7 +182,7 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	if err != nil {
 		return nil, fmt.Errorf("storm server: %w", err)
 	}
-	heap := &heapLines{}
+	heap := &serverLines{}
 	go heap.follow(sout)
 	addr = strings.TrimSpace(addr)
 	log("storm: xds-server (pid %d) on %s, %d tablets", server.Process.Pid, addr, rep.Tablets)
@@ -176,10 +213,11 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 			return nil, fmt.Errorf("%v not configured in 60 s", p)
 		}
 	}
-	flips := &flipper{cli: cli, f: cfg.fleet, probes: probes}
+	flips := &flipper{cli: cli, f: cfg.fleet, probes: probes, server: heap}
 	for range 10 {
 		if d, ok := flips.flip(ctx); ok {
-			rep.ProbeBeforeMS = append(rep.ProbeBeforeMS, d)
+			rep.ProbeBeforeMS = append(rep.ProbeBeforeMS, d.TotalMS)
+			rep.BeforeStages = append(rep.BeforeStages, d)
 		} else {
 			rep.ProbeMissed++
 		}
@@ -227,7 +265,8 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 flipping:
 	for {
 		if d, ok := flips.flip(ctx); ok {
-			rep.ProbeDuringMS = append(rep.ProbeDuringMS, d)
+			rep.ProbeDuringMS = append(rep.ProbeDuringMS, d.TotalMS)
+			rep.DuringStages = append(rep.DuringStages, d)
 		} else {
 			rep.ProbeMissed++
 		}
@@ -256,13 +295,24 @@ type flipper struct {
 	cli    *clientv3.Client
 	f      fleet
 	probes []*adsClient
+	server *serverLines
 	n      int
 	putMS  float64 // the slowest etcd write of a flip so far
 }
 
-// flip returns the milliseconds until every probe saw the change, false if
-// one did not within 10 s.
-func (fl *flipper) flip(ctx context.Context) (float64, bool) {
+// flipTimes is where one flip's time went, in milliseconds from the etcd
+// write: the server's rebuild start (etcd watch and batching), its end
+// (translation, with every watch answered), and the last probe's update
+// (sending). The rebuild fields are 0 when the server reported none.
+type flipTimes struct {
+	RebuildStartMS float64 `json:"rebuild_start_ms"`
+	RebuildEndMS   float64 `json:"rebuild_end_ms"`
+	TotalMS        float64 `json:"total_ms"`
+}
+
+// flip returns the milliseconds until every probe saw the change, and
+// until the server's rebuild; false if a probe did not see it within 10 s.
+func (fl *flipper) flip(ctx context.Context) (flipTimes, bool) {
 	fl.n++
 	s, t := fl.n%fl.f.shards, 1+fl.n%9
 	state, health := "NOT_SERVING", corev3.HealthStatus_UNHEALTHY
@@ -275,8 +325,9 @@ func (fl *flipper) flip(ctx context.Context) (float64, bool) {
 	}
 	rec, _ := json.Marshal(fl.f.tablet(0, s, t, state))
 	t0 := time.Now()
-	if _, err := fl.cli.Put(ctx, "/shardmesh/tablets/"+key.alias, string(rec)); err != nil {
-		return 0, false
+	resp, err := fl.cli.Put(ctx, "/shardmesh/tablets/"+key.alias, string(rec))
+	if err != nil {
+		return flipTimes{}, false
 	}
 	fl.putMS = max(fl.putMS, float64(time.Since(t0).Microseconds())/1000)
 	worst := time.Duration(0)
@@ -288,12 +339,17 @@ func (fl *flipper) flip(ctx context.Context) (float64, bool) {
 				break
 			}
 			if time.Now().After(deadline) {
-				return 0, false
+				return flipTimes{}, false
 			}
 			time.Sleep(500 * time.Microsecond) // polling the probes' own timestamps
 		}
 	}
-	return float64(worst.Microseconds()) / 1000, true
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	ft := flipTimes{TotalMS: ms(worst)}
+	if start, end, ok := fl.server.rebuild(resp.Header.Revision); ok {
+		ft.RebuildStartMS, ft.RebuildEndMS = ms(start.Sub(t0)), ms(end.Sub(t0))
+	}
+	return ft, true
 }
 
 // procRSS reads a VmRSS/VmHWM line of /proc/pid/status, in MiB.

@@ -9,19 +9,27 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/shardmesh/shardmesh/internal/app"
+	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
 // runStormServer is the -storm-server child: the xds-server pipeline on
 // etcd, its xDS address printed on stdout, until killed.
 func runStormServer(ctx context.Context, etcd string) error {
+	var addrPrinted atomic.Bool // the address is the first line
 	a, err := app.Start(ctx, app.Config{EtcdEndpoints: []string{etcd}, XDSAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		OnBuild: func(s xdscache.BuildStats) { // for the parent's stage times
+			if end := time.Now(); addrPrinted.Load() {
+				fmt.Printf("built %d %d %d\n", s.Revision, end.Add(-s.Duration).UnixNano(), end.UnixNano())
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -30,6 +38,7 @@ func runStormServer(ctx context.Context, etcd string) error {
 		return err
 	}
 	fmt.Println(a.XDSAddr.String())
+	addrPrinted.Store(true)
 	// Then the heap in use, every 50 ms, for the parent's report.
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
@@ -154,6 +163,15 @@ func printStorm(r *stormReport) {
 	b, d := sorted(r.ProbeBeforeMS), sorted(r.ProbeDuringMS)
 	fmt.Printf("| other streams: tablet flip → all updated, before the storm, p50 / max | %.1f / %.1f ms |\n", percentile(b, 50), percentile(b, 100))
 	fmt.Printf("| other streams: tablet flip → all updated, during the storm, p50 / max (%d flips) | %.1f / %.1f ms |\n", len(d), percentile(d, 50), percentile(d, 100))
+	var starts, ends []float64
+	for _, st := range r.DuringStages {
+		if st.RebuildEndMS > 0 {
+			starts, ends = append(starts, st.RebuildStartMS), append(ends, st.RebuildEndMS)
+		}
+	}
+	starts, ends = sorted(starts), sorted(ends)
+	fmt.Printf("| … of which flip → server rebuild starts (watch, batching), p50 / max | %.1f / %.1f ms |\n", percentile(starts, 50), percentile(starts, 100))
+	fmt.Printf("| … of which flip → server rebuild ends (every watch answered), p50 / max | %.1f / %.1f ms |\n", percentile(ends, 50), percentile(ends, 100))
 	fmt.Printf("| flips a probe missed (10 s) | %d |\n", r.ProbeMissed)
 	fmt.Printf("| slowest etcd write of a flip (included above) | %.1f ms |\n", r.PutMaxMS)
 	fmt.Printf("| xds-server RSS before / peak / after | %.0f / %.0f / %.0f MiB |\n", r.RSSBeforeMiB, r.RSSPeakMiB, r.RSSAfterMiB)

@@ -71,6 +71,9 @@ type Config struct {
 	// Serve is passed to xdscache.CacheOptions: ServeLinear serves from
 	// go-control-plane's LinearCaches, for cmd/xds-bench -serve linear.
 	Serve xdscache.Serve
+	// OnBuild, if set, is called after each topology rebuild, after the
+	// metrics are updated (cmd/xds-bench times the pipeline's stages).
+	OnBuild func(xdscache.BuildStats)
 }
 
 // App is a running xds-server.
@@ -137,7 +140,11 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Metrics = metrics.New(func(group, typeURL, version string) (time.Time, bool) {
 		return a.Cache.PublishedAt(group, typeURL, version)
 	})
-	a.Cache = xdscache.NewCache(xdscache.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: a.Metrics.OnBuild, Serve: cfg.Serve})
+	onBuild := a.Metrics.OnBuild
+	if cfg.OnBuild != nil {
+		onBuild = func(s xdscache.BuildStats) { a.Metrics.OnBuild(s); cfg.OnBuild(s) }
+	}
+	a.Cache = xdscache.NewCache(xdscache.CacheOptions{Logger: cfg.Logger, Now: cfg.Clock.Now, OnBuild: onBuild, Serve: cfg.Serve})
 	obs := topowatch.ObserverFunc(func(t *topology.Topology) {
 		a.Metrics.OnTopology(t)
 		a.Cache.OnTopology(t)

@@ -73,7 +73,7 @@ func New(c *xdscache.Cache, log *slog.Logger, opts ...grpc.ServerOption) *Server
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}, opts...)
-	s.grpc = grpc.NewServer(opts...)
+	s.grpc = grpc.NewServer(append([]grpc.ServerOption{grpc.ForceServerCodecV2(codec{})}, opts...)...)
 	xds := serverv3.NewServer(context.Background(), c.Watcher(), s.callbacks())
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(s.grpc, xds)
 	clusterservice.RegisterClusterDiscoveryServiceServer(s.grpc, xds)
