@@ -23,6 +23,8 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/grpc/experimental"
+
 	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
@@ -53,6 +55,10 @@ func main() {
 	flag.DurationVar(&sc.interval, "storm-flip-interval", 250*time.Millisecond, "time between tablet flips during the storm")
 	stormServer := flag.Bool("storm-server", false, "internal: the storm's xds-server child")
 	stormClients := flag.Bool("storm-clients", false, "internal: the storm's client child")
+	flag.IntVar(&sc.probeZones, "storm-probe-zones", 9, "zones (of 9) with probes before the storm: the storm's clients in the others make new node groups")
+	flag.IntVar(&sc.serverProcs, "storm-gomaxprocs", 0, "the storm's xds-server GOMAXPROCS, as xds-server --gomaxprocs")
+	flag.BoolVar(&sc.clientDefaultPool, "storm-client-default-pool", false,
+		"the storm's clients use gRPC's default buffer pool, which clears up to 1 MiB per received message (default: a tier at every power of two)")
 	stormEtcd := flag.String("storm-etcd", "", "internal: etcd endpoint of -storm-server")
 	stormAddr := flag.String("storm-addr", "", "internal: xDS address of -storm-clients")
 	serve := flag.String("serve", "ours", "what the shardmesh phase answers watches from: ours (its watches) or linear (go-control-plane's LinearCache per group and type behind a MuxCache)")
@@ -110,6 +116,10 @@ func stormMain(parent, server bool, etcd, addr string, sc stormConfig, cfg confi
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sc.fleet, sc.timeout = cfg.fleet, cfg.connectTimeout
+	if sc.probeZones < 1 || sc.probeZones > 9 {
+		fmt.Fprintln(os.Stderr, "xds-bench: -storm-probe-zones must be 1..9")
+		return 2
+	}
 	var err error
 	switch {
 	case server:
@@ -119,8 +129,11 @@ func stormMain(parent, server bool, etcd, addr string, sc stormConfig, cfg confi
 				defer pprof.StopCPUProfile()
 			}
 		}
-		err = runStormServer(ctx, etcd)
+		err = runStormServer(ctx, etcd, sc.serverProcs)
 	case !parent:
+		if !sc.clientDefaultPool {
+			experimental.SetDefaultBufferPool(finePool())
+		}
 		err = runStormClients(ctx, addr, sc.streams, sc.window, cfg.fleet, cfg.connectTimeout)
 	default:
 		var rep *stormReport

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 
 	"github.com/shardmesh/shardmesh/internal/embedetcd"
 	"github.com/shardmesh/shardmesh/internal/ops"
@@ -33,6 +34,15 @@ type stormConfig struct {
 	interval time.Duration // between tablet flips during the storm
 
 	serverCPUProfile string // -cpuprofile, handed to the server child
+	// clientDefaultPool keeps gRPC's default buffer pool in the client
+	// child. The clients share the machine with the server, which they
+	// would not in a deployment: by default they use finePool, so that
+	// they take less of the CPU the server is measured on.
+	clientDefaultPool bool
+	serverProcs       int // -storm-gomaxprocs, handed to the server child
+	// probeZones is how many of the 9 zones have probes, so node groups,
+	// before the storm; the storm's clients come from all 9.
+	probeZones int
 }
 
 // stormReport is what -storm prints.
@@ -48,6 +58,8 @@ type stormReport struct {
 	RSSPeakMiB       float64     `json:"rss_peak_mib"`
 	RSSAfterMiB      float64     `json:"rss_after_mib"`
 	ServerCPUSeconds float64     `json:"server_cpu_seconds"` // during the storm
+	ClientCPUSeconds float64     `json:"client_cpu_seconds"` // the storm's client process, from its start
+	StormSeconds     float64     `json:"storm_seconds"`      // from the client process's start to every stream configured
 	PutMaxMS         float64     `json:"put_max_ms"`         // the slowest etcd write of a flip, before or during the storm
 	HeapBeforeMiB    float64     `json:"heap_before_mib"`
 	HeapPeakMiB      float64     `json:"heap_peak_mib"`
@@ -157,7 +169,7 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 		return nil, err
 	}
 	server := exec.CommandContext(ctx, self, "-storm-server", "-storm-etcd="+etcd.Endpoints()[0], "-memprofile="+heapProfile,
-		"-cpuprofile="+cfg.serverCPUProfile)
+		"-cpuprofile="+cfg.serverCPUProfile, "-storm-gomaxprocs="+strconv.Itoa(cfg.serverProcs))
 	server.Stderr = os.Stderr
 	out, err := server.StdoutPipe()
 	if err != nil {
@@ -187,10 +199,10 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	addr = strings.TrimSpace(addr)
 	log("storm: xds-server (pid %d) on %s, %d tablets", server.Process.Pid, addr, rep.Tablets)
 
-	// Probes: streams already configured, all reading keyspace 0, in every
-	// zone and both protocols, so that every node group the storm's
-	// clients belong to exists before it (as on a replica that already
-	// serves their localities).
+	// Probes: streams already configured, all reading keyspace 0, in
+	// cfg.probeZones zones (by default all 9, so that every node group the
+	// storm's clients belong to exists before it, as on a replica that
+	// already serves their localities) and both protocols.
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, err
@@ -203,7 +215,7 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	probes := make([]*adsClient, cfg.probes)
 	for i := range probes {
 		probes[i] = newClient(fmt.Sprintf("probe-%03d", i), (i/9)%2 == 1, clusters)
-		zone := i % 9
+		zone := i % cfg.probeZones
 		go func() { _ = probes[i].run(ctx, conn, regions[zone/3], cellName(zone)) }()
 	}
 	for _, p := range probes {
@@ -228,7 +240,7 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 
 	clients := exec.CommandContext(ctx, self, "-storm-clients", "-storm-addr="+addr, "-storm-streams="+strconv.Itoa(cfg.streams),
 		"-storm-window="+cfg.window.String(), "-keyspaces="+strconv.Itoa(cfg.fleet.keyspaces), "-shards="+strconv.Itoa(cfg.fleet.shards),
-		"-connect-timeout="+cfg.timeout.String())
+		"-connect-timeout="+cfg.timeout.String(), "-storm-client-default-pool="+strconv.FormatBool(cfg.clientDefaultPool))
 	clients.Stderr = os.Stderr
 	cout, err := clients.StdoutPipe()
 	if err != nil {
@@ -238,6 +250,7 @@ func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*
 	if err != nil {
 		return nil, err
 	}
+	stormStart := time.Now()
 	if err := clients.Start(); err != nil {
 		return nil, err
 	}
@@ -277,6 +290,8 @@ flipping:
 		}
 	}
 	rep.ServerCPUSeconds = procCPU(server.Process.Pid) - cpu0
+	rep.ClientCPUSeconds = procCPU(clients.Process.Pid)
+	rep.StormSeconds = time.Since(stormStart).Seconds()
 	rep.PutMaxMS = flips.putMS
 	close(stop)
 	wg.Wait()
@@ -350,6 +365,21 @@ func (fl *flipper) flip(ctx context.Context) (flipTimes, bool) {
 		ft.RebuildStartMS, ft.RebuildEndMS = ms(start.Sub(t0)), ms(end.Sub(t0))
 	}
 	return ft, true
+}
+
+// finePool is a gRPC buffer pool with a tier at every power of two from
+// 256 B to 16 MiB: gRPC's default (256 B, 4, 16, 32 KiB, 1 MiB) clears a
+// whole 1 MiB buffer to receive a 40 KiB response.
+func finePool() mem.BufferPool {
+	var exps []uint8
+	for e := uint8(8); e <= 24; e++ {
+		exps = append(exps, e)
+	}
+	p, err := mem.NewBinaryTieredBufferPool(exps...)
+	if err != nil {
+		panic(err) // constant exponents
+	}
+	return p
 }
 
 // procRSS reads a VmRSS/VmHWM line of /proc/pid/status, in MiB.

@@ -21,7 +21,8 @@ import (
 
 // runStormServer is the -storm-server child: the xds-server pipeline on
 // etcd, its xDS address printed on stdout, until killed.
-func runStormServer(ctx context.Context, etcd string) error {
+func runStormServer(ctx context.Context, etcd string, procs int) error {
+	app.SetProcs(procs)         // as xds-server does
 	var addrPrinted atomic.Bool // the address is the first line
 	a, err := app.Start(ctx, app.Config{EtcdEndpoints: []string{etcd}, XDSAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -177,7 +178,7 @@ func printStorm(r *stormReport) {
 	fmt.Printf("| xds-server RSS before / peak / after | %.0f / %.0f / %.0f MiB |\n", r.RSSBeforeMiB, r.RSSPeakMiB, r.RSSAfterMiB)
 	fmt.Printf("| xds-server Go heap in use before / peak / after | %.0f / %.0f / %.0f MiB |\n", r.HeapBeforeMiB, r.HeapPeakMiB, r.HeapAfterMiB)
 	fmt.Printf("| xds-server goroutines after | %d |\n", r.GoroutinesAfter)
-	fmt.Printf("| xds-server CPU during the storm | %.1f s |\n", r.ServerCPUSeconds)
+	fmt.Printf("| CPU during the storm (%.1f s): xds-server / client process | %.1f / %.1f s |\n", r.StormSeconds, r.ServerCPUSeconds, r.ClientCPUSeconds)
 	if s.FirstFailure != "" {
 		fmt.Printf("\nfirst failure: %s\n", s.FirstFailure)
 	}

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -36,11 +37,12 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) error {
-	cfg, level, err := parseFlags(args, stderr)
+	cfg, level, procs, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger.Info("scheduler", "gomaxprocs", app.SetProcs(procs), "cpus", runtime.NumCPU())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.Start(ctx, cfg)
@@ -54,8 +56,9 @@ func run(args []string, stderr io.Writer) error {
 	return nil
 }
 
-func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error) {
+func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, int, error) {
 	var cfg app.Config
+	var procs int
 	var endpoints, level string
 	fs := flag.NewFlagSet("xds-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -72,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	fs.StringVar(&cfg.Vitess.GlobalRoot, "vitess-topo-root", "/vitess/global", "with --source=vitess: the Vitess global topology root in etcd (vtctld --topo-global-root)")
 	fs.DurationVar(&cfg.Vitess.HealthTimeout, "vitess-health-timeout", time.Minute, "with --source=vitess: a tablet whose health stream is silent this long is not routed")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&procs, "gomaxprocs", 0, fmt.Sprintf("Go scheduler threads; 0: at least %d (more than the CPUs, so that updates are not queued behind a reconnect storm), or the GOMAXPROCS environment variable", app.MinProcs))
 	fs.DurationVar(&cfg.MaxConnectionAge, "max-connection-age", app.DefaultMaxConnectionAge, "an xDS connection gets a GOAWAY after this age (±10% jitter), so clients rebalance across replicas; 0 or negative: never")
 	fs.DurationVar(&cfg.MaxConnectionAgeGrace, "max-connection-age-grace", app.DefaultMaxConnectionAgeGrace, "how long a connection past --max-connection-age keeps its streams before they are closed")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", app.DefaultDrainTimeout, "on SIGTERM: GOAWAY to every client, then this long before the remaining streams are closed")
@@ -84,43 +88,46 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, slog.Level, error)
 	fs.StringVar(&cfg.EtcdUsername, "etcd-username", "", "etcd user")
 	fs.StringVar(&cfg.EtcdPassword, "etcd-password", "", "etcd password (prefer the SHARDMESH_ETCD_PASSWORD environment variable)")
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, err
+		return cfg, 0, 0, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return cfg, 0, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return cfg, 0, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+		return cfg, 0, 0, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+	}
+	if procs < 0 {
+		return cfg, 0, 0, fmt.Errorf("--gomaxprocs must be >= 0 (got %d)", procs)
 	}
 	if cfg.HoldOff <= 0 || cfg.MaxDelay < cfg.HoldOff {
-		return cfg, 0, fmt.Errorf("--batch-holdoff must be > 0 and at most --batch-max-delay (got %v, %v)", cfg.HoldOff, cfg.MaxDelay)
+		return cfg, 0, 0, fmt.Errorf("--batch-holdoff must be > 0 and at most --batch-max-delay (got %v, %v)", cfg.HoldOff, cfg.MaxDelay)
 	}
 	if cfg.Source != app.SourceShardmesh && cfg.Source != app.SourceVitess {
-		return cfg, 0, fmt.Errorf("--source: %q is not shardmesh or vitess", cfg.Source)
+		return cfg, 0, 0, fmt.Errorf("--source: %q is not shardmesh or vitess", cfg.Source)
 	}
 	if cfg.MaxConnectionAge <= 0 {
 		cfg.MaxConnectionAge = -1 // never
 	}
 	if cfg.MaxConnectionAgeGrace <= 0 {
-		return cfg, 0, fmt.Errorf("--max-connection-age-grace must be > 0 (got %v)", cfg.MaxConnectionAgeGrace)
+		return cfg, 0, 0, fmt.Errorf("--max-connection-age-grace must be > 0 (got %v)", cfg.MaxConnectionAgeGrace)
 	}
 	if cfg.DrainTimeout <= 0 {
-		return cfg, 0, fmt.Errorf("--drain-timeout must be > 0 (got %v)", cfg.DrainTimeout)
+		return cfg, 0, 0, fmt.Errorf("--drain-timeout must be > 0 (got %v)", cfg.DrainTimeout)
 	}
 	if cfg.EtcdPassword == "" {
 		cfg.EtcdPassword = os.Getenv("SHARDMESH_ETCD_PASSWORD")
 	}
 	if (cfg.XDSTLS.Cert == "") != (cfg.XDSTLS.Key == "") || (cfg.XDSTLS.CA != "" && cfg.XDSTLS.Cert == "") {
-		return cfg, 0, fmt.Errorf("--tls-cert and --tls-key go together, and --tls-client-ca needs them")
+		return cfg, 0, 0, fmt.Errorf("--tls-cert and --tls-key go together, and --tls-client-ca needs them")
 	}
 	if !strings.HasSuffix(cfg.EtcdPrefix, "/") {
-		return cfg, 0, fmt.Errorf("--etcd-prefix: %q must end with /", cfg.EtcdPrefix)
+		return cfg, 0, 0, fmt.Errorf("--etcd-prefix: %q must end with /", cfg.EtcdPrefix)
 	}
 	for _, e := range strings.Split(endpoints, ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			cfg.EtcdEndpoints = append(cfg.EtcdEndpoints, e)
 		}
 	}
-	return cfg, l, nil
+	return cfg, l, procs, nil
 }

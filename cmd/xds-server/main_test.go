@@ -20,6 +20,7 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		want string
 	}{
 		"unknown flag":        {[]string{"--no-such-flag"}, "no-such-flag"},
+		"negative gomaxprocs": {[]string{"--gomaxprocs=-1"}, "--gomaxprocs"},
 		"bad log level":       {[]string{"--log-level=loud"}, "--log-level"},
 		"holdoff over max":    {[]string{"--batch-holdoff=1s", "--batch-max-delay=10ms"}, "--batch-holdoff"},
 		"prefix without /":    {[]string{"--etcd-prefix=/shardmesh"}, "--etcd-prefix"},
@@ -66,7 +67,7 @@ func TestExampleTopologyIsRouted(t *testing.T) {
 		}
 	}
 	backends := xdstest.StartBackendsAt(t, ports)
-	cfg, _, err := parseFlags([]string{"--seed=../../examples/topology.yaml", "--embedded-etcd-addr=127.0.0.1:0",
+	cfg, _, _, err := parseFlags([]string{"--seed=../../examples/topology.yaml", "--embedded-etcd-addr=127.0.0.1:0",
 		"--xds-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0", "--etcd-data-dir=" + t.TempDir()}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
