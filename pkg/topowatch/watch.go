@@ -99,8 +99,9 @@ func (w *Watcher) watch(ctx context.Context) error {
 				}
 				continue // created, progress, or events the builder has
 			}
+			applied := w.rev // a transaction's events share one revision
 			for _, ev := range resp.Events {
-				if ev.Kv.ModRevision <= w.rev {
+				if ev.Kv.ModRevision <= applied {
 					continue // applied already: the watch starts at w.rev
 				}
 				switch ev.Type {

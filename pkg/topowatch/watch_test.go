@@ -50,6 +50,19 @@ func TestWatchAppliesPutsAndDeletes(t *testing.T) {
 	if len(topo.Problems) != 0 {
 		t.Errorf("problems after the fix = %v", topo.Problems)
 	}
+
+	// A transaction's events share one revision: every one is applied.
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	txn, err := cli.Txn(ctx).Then(
+		clientv3.OpPut(prefix+tabletKey(105), tabletJSON("0", "replica")),
+		clientv3.OpPut(prefix+tabletKey(106), tabletJSON("0", "replica")),
+		clientv3.OpDelete(prefix+tabletKey(104))).Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev = txn.Header.Revision
+	wantAliases(t, h.pubs.nextAt(t, rev), 100, 102, 105, 106)
 	h.waitHealth(t, "connected at the last revision", func(hl Health) bool { return hl.Connected && hl.Revision == rev })
 }
 
