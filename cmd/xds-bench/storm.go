@@ -312,7 +312,8 @@ type flipper struct {
 	probes []*adsClient
 	server *serverLines
 	n      int
-	putMS  float64 // the slowest etcd write of a flip so far
+	down   map[watchKey]bool // tablets flipped to NOT_SERVING
+	putMS  float64           // the slowest etcd write of a flip so far
 }
 
 // flipTimes is where one flip's time went, in milliseconds from the etcd
@@ -330,11 +331,15 @@ type flipTimes struct {
 func (fl *flipper) flip(ctx context.Context) (flipTimes, bool) {
 	fl.n++
 	s, t := fl.n%fl.f.shards, 1+fl.n%9
-	state, health := "NOT_SERVING", corev3.HealthStatus_UNHEALTHY
-	if (fl.n/(fl.f.shards*9))%2 == 1 {
-		state, health = "SERVING", corev3.HealthStatus_HEALTHY
-	}
 	key := watchKey{cluster: fl.f.keyspace(0) + "/" + shardName(s, fl.f.shards) + "/replica", alias: fl.f.alias(0, s, t)}
+	if fl.down == nil {
+		fl.down = map[watchKey]bool{}
+	}
+	fl.down[key] = !fl.down[key] // every flip changes its tablet
+	state, health := "SERVING", corev3.HealthStatus_HEALTHY
+	if fl.down[key] {
+		state, health = "NOT_SERVING", corev3.HealthStatus_UNHEALTHY
+	}
 	for _, p := range fl.probes {
 		p.expect(key, health)
 	}
