@@ -25,6 +25,9 @@ func TestSmoke(t *testing.T) {
 	if rep.Bare == nil || len(rep.Bare.Latencies) != smokeConfig().baselineChanges || rep.Bare.Missed != 0 {
 		t.Errorf("baseline: %+v", rep.Bare)
 	}
+	if len(rep.Ours.RebuildMS) == 0 {
+		t.Error("no rebuild time recorded")
+	}
 	if rep.Ours.BurstPushes <= 0 || rep.Ours.BurstConverged <= 0 {
 		t.Errorf("burst not measured: %+v", rep.Ours)
 	}
