@@ -16,13 +16,10 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/shardmesh/shardmesh/internal/app"
-	"github.com/shardmesh/shardmesh/internal/embedetcd"
-	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/xdscache"
 )
 
@@ -75,26 +72,13 @@ type report struct {
 // bench runs the whole benchmark: etcd, the fleet, our server with its
 // clients, then the bare go-control-plane baseline with its clients.
 func bench(ctx context.Context, cfg config, log func(string, ...any)) (*report, error) {
-	dir, err := os.MkdirTemp("", "xds-bench-")
+	fe, nrecs, err := startFleetEtcd(ctx, cfg.fleet)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	etcd, err := embedetcd.Start(ctx, embedetcd.Config{Dir: dir, ClientAddr: "127.0.0.1:0", PeerAddr: "127.0.0.1:0"})
-	if err != nil {
-		return nil, err
-	}
-	defer etcd.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return nil, err
-	}
-	defer cli.Close()
-	recs := cfg.fleet.records()
-	if err := ops.ApplyRecords(ctx, cli, "/shardmesh/", recs); err != nil {
-		return nil, err
-	}
-	log("wrote %d records (%d tablets)", len(recs), cfg.fleet.size())
+	defer fe.close()
+	etcd, cli := fe.etcd, fe.cli
+	log("wrote %d records (%d tablets)", nrecs, cfg.fleet.size())
 	rep := &report{Tablets: cfg.fleet.size(), Streams: cfg.streams}
 
 	// Ours: the real pipeline.

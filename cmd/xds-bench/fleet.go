@@ -1,9 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/shardmesh/shardmesh/internal/embedetcd"
+	"github.com/shardmesh/shardmesh/internal/ops"
 	"github.com/shardmesh/shardmesh/pkg/topology"
 )
 
@@ -98,4 +106,46 @@ func (f fleet) records() []topology.Record {
 		}
 	}
 	return recs
+}
+
+// fleetEtcd is an embedded etcd holding a fleet, with a client.
+type fleetEtcd struct {
+	etcd *embedetcd.Server
+	cli  *clientv3.Client
+	dir  string
+}
+
+// startFleetEtcd starts an embedded etcd in a temporary directory and
+// writes the fleet's records into it; close stops it and removes the
+// directory.
+func startFleetEtcd(ctx context.Context, f fleet) (*fleetEtcd, int, error) {
+	dir, err := os.MkdirTemp("", "xds-bench-")
+	if err != nil {
+		return nil, 0, err
+	}
+	fe := &fleetEtcd{dir: dir}
+	if fe.etcd, err = embedetcd.Start(ctx, embedetcd.Config{Dir: dir, ClientAddr: "127.0.0.1:0", PeerAddr: "127.0.0.1:0"}); err != nil {
+		fe.close()
+		return nil, 0, err
+	}
+	if fe.cli, err = clientv3.New(clientv3.Config{Endpoints: fe.etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()}); err != nil {
+		fe.close()
+		return nil, 0, err
+	}
+	recs := f.records()
+	if err := ops.ApplyRecords(ctx, fe.cli, "/shardmesh/", recs); err != nil {
+		fe.close()
+		return nil, 0, err
+	}
+	return fe, len(recs), nil
+}
+
+func (fe *fleetEtcd) close() {
+	if fe.cli != nil {
+		fe.cli.Close()
+	}
+	if fe.etcd != nil {
+		fe.etcd.Close()
+	}
+	os.RemoveAll(fe.dir)
 }

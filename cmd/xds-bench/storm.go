@@ -15,13 +15,9 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
-
-	"github.com/shardmesh/shardmesh/internal/embedetcd"
-	"github.com/shardmesh/shardmesh/internal/ops"
 )
 
 // stormConfig is the -storm mode: a reconnect storm on one replica.
@@ -144,24 +140,12 @@ func (h *serverLines) rebuild(rev int64) (start, end time.Time, ok bool) {
 // While they arrive, a tablet flips every cfg.interval and the probes'
 // update latency is timed; the server's RSS is sampled from /proc.
 func runStorm(ctx context.Context, cfg stormConfig, log func(string, ...any)) (*stormReport, error) {
-	dir, err := os.MkdirTemp("", "xds-bench-storm-")
+	fe, _, err := startFleetEtcd(ctx, cfg.fleet)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	etcd, err := embedetcd.Start(ctx, embedetcd.Config{Dir: dir, ClientAddr: "127.0.0.1:0"})
-	if err != nil {
-		return nil, err
-	}
-	defer etcd.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return nil, err
-	}
-	defer cli.Close()
-	if err := ops.ApplyRecords(ctx, cli, "/shardmesh/", cfg.fleet.records()); err != nil {
-		return nil, err
-	}
+	defer fe.close()
+	etcd, cli := fe.etcd, fe.cli
 	rep := &stormReport{Tablets: cfg.fleet.size()}
 
 	self, err := os.Executable()
