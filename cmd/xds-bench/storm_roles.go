@@ -22,7 +22,8 @@ import (
 // runStormServer is the -storm-server child: the xds-server pipeline on
 // etcd, its xDS address printed on stdout, until killed.
 func runStormServer(ctx context.Context, etcd string, procs int) error {
-	app.SetProcs(procs)         // as xds-server does
+	// As xds-server does.
+	runtime.GOMAXPROCS(app.Procs(procs, runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS") != ""))
 	var addrPrinted atomic.Bool // the address is the first line
 	a, err := app.Start(ctx, app.Config{EtcdEndpoints: []string{etcd}, XDSAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -42,7 +42,8 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg.Logger.Info("scheduler", "gomaxprocs", app.SetProcs(procs), "cpus", runtime.NumCPU())
+	runtime.GOMAXPROCS(app.Procs(procs, runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS") != ""))
+	cfg.Logger.Info("scheduler", "gomaxprocs", runtime.GOMAXPROCS(0), "cpus", runtime.NumCPU())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.Start(ctx, cfg)

@@ -1,11 +1,6 @@
 package app
 
-import (
-	"os"
-	"runtime"
-)
-
-// MinProcs is the least GOMAXPROCS SetProcs gives xds-server by default.
+// MinProcs is the least GOMAXPROCS Procs gives xds-server by default.
 //
 // Go's scheduler runs the goroutines queued on each P in turn. During a
 // reconnect storm thousands of stream goroutines are runnable at once, and
@@ -18,15 +13,17 @@ import (
 // (docs/performance.md, "Reconnect storm").
 const MinProcs = 16
 
-// SetProcs sets GOMAXPROCS for an xds-server process: to n when n > 0;
-// otherwise to at least MinProcs, unless the GOMAXPROCS environment
-// variable set it. It returns the value in force.
-func SetProcs(n int) int {
+// Procs returns the GOMAXPROCS an xds-server process runs with, given
+// --gomaxprocs (n), the current GOMAXPROCS and whether the GOMAXPROCS
+// environment variable set it: n when n > 0, else the current value when
+// the environment set it, else at least MinProcs. The caller (cmd/) applies
+// it with runtime.GOMAXPROCS.
+func Procs(n, current int, fromEnv bool) int {
 	switch {
 	case n > 0:
-		runtime.GOMAXPROCS(n)
-	case os.Getenv("GOMAXPROCS") == "":
-		runtime.GOMAXPROCS(max(MinProcs, runtime.GOMAXPROCS(0)))
+		return n
+	case fromEnv:
+		return current
 	}
-	return runtime.GOMAXPROCS(0)
+	return max(MinProcs, current)
 }

@@ -1,29 +1,23 @@
 package app
 
-import (
-	"runtime"
-	"testing"
-)
+import "testing"
 
-func TestSetProcs(t *testing.T) {
-	was := runtime.GOMAXPROCS(0)
-	t.Cleanup(func() { runtime.GOMAXPROCS(was) })
-
-	t.Setenv("GOMAXPROCS", "")
-	runtime.GOMAXPROCS(2)
-	if got := SetProcs(0); got != MinProcs {
-		t.Errorf("default on 2 Ps: GOMAXPROCS %d, want %d", got, MinProcs)
-	}
-	runtime.GOMAXPROCS(MinProcs + 8)
-	if got := SetProcs(0); got != MinProcs+8 {
-		t.Errorf("default on %d Ps: GOMAXPROCS %d, want it kept", MinProcs+8, got)
-	}
-	if got := SetProcs(3); got != 3 {
-		t.Errorf("--gomaxprocs=3: GOMAXPROCS %d", got)
-	}
-	t.Setenv("GOMAXPROCS", "5")
-	runtime.GOMAXPROCS(5)
-	if got := SetProcs(0); got != 5 {
-		t.Errorf("GOMAXPROCS=5 in the environment: GOMAXPROCS %d, want 5", got)
+func TestProcs(t *testing.T) {
+	for name, tc := range map[string]struct {
+		flag, current int
+		fromEnv       bool
+		want          int
+	}{
+		"default on 2 CPUs":             {0, 2, false, MinProcs},
+		"default on many CPUs":          {0, MinProcs + 8, false, MinProcs + 8},
+		"--gomaxprocs":                  {3, 2, false, 3},
+		"--gomaxprocs over the env":     {3, 5, true, 3},
+		"GOMAXPROCS in the environment": {0, 5, true, 5},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := Procs(tc.flag, tc.current, tc.fromEnv); got != tc.want {
+				t.Errorf("Procs(%d, %d, %v) = %d, want %d", tc.flag, tc.current, tc.fromEnv, got, tc.want)
+			}
+		})
 	}
 }
