@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/shardmesh/shardmesh/internal/freeport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc"
@@ -126,7 +127,10 @@ func etcdConfig(cfg Config, streams *streamCanceler, closing *atomic.Bool) *embe
 	return ec
 }
 
-// resolvePort replaces port 0 in a host:port with a port that is free now.
+// resolvePort replaces port 0 in a host:port with a port that is free now,
+// below the ephemeral range (freeport.Addr): etcd binds it a little later,
+// and with tests running in parallel an outgoing connection could take an
+// ephemeral port meanwhile.
 func resolvePort(addr string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -135,16 +139,7 @@ func resolvePort(addr string) (string, error) {
 	if port != "0" {
 		return addr, nil
 	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	_, port, err = net.SplitHostPort(l.Addr().String())
-	if err != nil {
-		return "", err
-	}
-	return net.JoinHostPort(host, port), nil
+	return freeport.Addr(host)
 }
 
 // Endpoints returns the client URLs, such as http://127.0.0.1:2379, for

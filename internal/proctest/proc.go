@@ -3,7 +3,6 @@ package proctest
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shardmesh/shardmesh/internal/freeport"
 )
 
 // Build compiles the main package pkg (an import path or ./dir relative to
@@ -127,36 +128,11 @@ func (p *Proc) Tail(n int) string {
 	return strings.TrimSpace(string(b))
 }
 
-// FreeAddr returns 127.0.0.1:port with a port that is free now, chosen
-// below the kernel's ephemeral range: a process the tests stop and start
-// again on the same port (an etcd member, an xds-server replica) must find
-// it free, and a port in the ephemeral range can meanwhile become the local
-// end of any outgoing connection on the machine (other test packages run
-// at the same time). Only another explicit bind can take it.
-func FreeAddr() (string, error) {
-	lo := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		fmt.Sscan(string(b), &lo)
-	}
-	const base = 10000
-	for range 200 {
-		if lo <= base+1000 {
-			break
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+rand.IntN(lo-base)))
-		if err != nil {
-			continue // taken
-		}
-		defer l.Close()
-		return l.Addr().String(), nil
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
+// FreeAddr returns 127.0.0.1:port with a port that is free now, below the
+// kernel's ephemeral range (freeport.Addr): a process the tests stop and
+// start again on the same port (an etcd member, an xds-server replica)
+// must find it free.
+func FreeAddr() (string, error) { return freeport.Addr("127.0.0.1") }
 
 // ErrNotReady is returned by WaitTCP when nothing listens in time.
 var ErrNotReady = errors.New("not listening")

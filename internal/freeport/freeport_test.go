@@ -1,0 +1,31 @@
+package freeport
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+)
+
+func TestAddrIsBelowTheEphemeralRange(t *testing.T) {
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		fmt.Sscan(string(b), &lo)
+	}
+	for range 20 {
+		addr, err := Addr("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		if p, _ := strconv.Atoi(port); p < base || p >= lo {
+			t.Fatalf("port %d, want one in [%d, %d)", p, base, lo)
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("%s is not free: %v", addr, err)
+		}
+		l.Close()
+	}
+}
