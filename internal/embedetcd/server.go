@@ -10,10 +10,11 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/shardmesh/shardmesh/internal/freeport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc"
+
+	"github.com/shardmesh/shardmesh/internal/freeport"
 )
 
 // memberName is the etcd member name. It is stored in the data directory,

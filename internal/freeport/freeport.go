@@ -20,10 +20,7 @@ const base = 10000
 // another explicit bind can take it. If no such port is found, Addr falls
 // back to one from the ephemeral range.
 func Addr(host string) (string, error) {
-	lo := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		fmt.Sscan(string(b), &lo)
-	}
+	lo := ephemeralLow()
 	for range 200 {
 		if lo <= base+1000 {
 			break
@@ -41,4 +38,14 @@ func Addr(host string) (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// ephemeralLow is the lowest port of the kernel's ephemeral range (Linux's
+// default when it cannot be read).
+func ephemeralLow() int {
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		fmt.Sscan(string(b), &lo)
+	}
+	return lo
 }

@@ -1,18 +1,13 @@
 package freeport
 
 import (
-	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"testing"
 )
 
 func TestAddrIsBelowTheEphemeralRange(t *testing.T) {
-	lo := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		fmt.Sscan(string(b), &lo)
-	}
+	lo := ephemeralLow()
 	for range 20 {
 		addr, err := Addr("127.0.0.1")
 		if err != nil {

@@ -93,16 +93,10 @@ func (w *Watcher) watch(ctx context.Context) error {
 			asked = false
 			w.retry.reset()
 			w.setConnected()
-			if len(resp.Events) == 0 || resp.Events[len(resp.Events)-1].Kv.ModRevision <= w.rev {
-				if resp.IsProgressNotify() && w.hooks.progress != nil {
-					w.hooks.progress()
-				}
-				continue // created, progress, or events the builder has
-			}
-			applied := w.rev // a transaction's events share one revision
+			applied := w.rev // compared once: a transaction's events share one revision
 			for _, ev := range resp.Events {
 				if ev.Kv.ModRevision <= applied {
-					continue // applied already: the watch starts at w.rev
+					continue // the builder has it: the watch starts at w.rev
 				}
 				switch ev.Type {
 				case clientv3.EventTypePut:
@@ -111,6 +105,12 @@ func (w *Watcher) watch(ctx context.Context) error {
 					w.builder.Delete(strings.TrimPrefix(string(ev.Kv.Key), w.prefix))
 				}
 				w.rev = ev.Kv.ModRevision
+			}
+			if w.rev == applied { // created, progress, or events the builder has
+				if resp.IsProgressNotify() && w.hooks.progress != nil {
+					w.hooks.progress()
+				}
+				continue
 			}
 			w.batch.add()
 			if w.hooks.applied != nil {

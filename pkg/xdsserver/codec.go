@@ -46,9 +46,10 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 	return mem.BufferSlice{mem.NewBuffer(buf, marshalPool)}, nil
 }
 
-func (codec) Unmarshal(data mem.BufferSlice, v any) error {
-	return encoding.GetCodecV2(protoenc.Name).Unmarshal(data, v)
-}
+// Requests are small: gRPC's own codec reads them.
+func (codec) Unmarshal(data mem.BufferSlice, v any) error { return grpcProto.Unmarshal(data, v) }
+
+var grpcProto = encoding.GetCodecV2(protoenc.Name)
 
 // marshalPool is codec's buffer pool.
 var marshalPool = &tieredPool{}
